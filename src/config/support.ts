@@ -1,0 +1,96 @@
+import type { ConfigPath } from './errors.js';
+import type { KdeployConfig } from './schema.js';
+
+// Feature gates: fields the schema accepts but the code can't honour yet. Loading a config that uses one
+// fails with "not supported yet" (exit 2) instead of silently ignoring it. This is the one list: whoever
+// implements a feature removes its entry (the tests iterate over this list, so they follow).
+
+export interface FeatureGate {
+  /** What isn't supported, as the message names it. */
+  feature: string;
+  /** Whether `kdeploy render` depends on it (e.g. a router that renders extra objects); other gates apply to releases only. */
+  affectsManifests: boolean;
+  /** Where a config uses the feature. */
+  find(config: KdeployConfig): ConfigPath[];
+  /** A config fragment that uses the feature, merged into a minimal config by the tests. */
+  example: Record<string, unknown>;
+}
+
+const PROVIDERS = ['prometheus', 'cloudwatch', 'kubernetes', 'http'] as const;
+const AWS_ROUTERS = ['alb', 'alb-ingress', 'route53'] as const;
+const EXAMPLE_PROVIDERS: Record<(typeof PROVIDERS)[number], unknown> = {
+  prometheus: { address: 'http://prometheus:9090', query: 'up' },
+  cloudwatch: { queries: [{ Id: 'm1' }] },
+  kubernetes: { check: 'restarts' },
+  http: { url: 'http://metrics/x', jsonPath: '$.value' },
+};
+const EXAMPLE_ROUTERS: Record<(typeof AWS_ROUTERS)[number], unknown> = {
+  alb: {
+    type: 'alb',
+    listenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/1/2',
+    stableTargetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/s/1',
+    canaryTargetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/c/2',
+  },
+  'alb-ingress': { type: 'alb-ingress', ingress: 'web' },
+  route53: {
+    type: 'route53',
+    hostedZoneId: 'Z1',
+    recordName: 'app.example.com',
+    stable: { value: 'stable.example.com' },
+    canary: { value: 'canary.example.com' },
+  },
+};
+
+function routerPaths(config: KdeployConfig, type: string): ConfigPath[] {
+  const paths: ConfigPath[] = [];
+  if (config.strategy.canary.router?.type === type) paths.push(['strategy', 'canary', 'router', 'type']);
+  if (config.strategy.bluegreen.router?.type === type) paths.push(['strategy', 'bluegreen', 'router', 'type']);
+  return paths;
+}
+
+export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [
+  ...PROVIDERS.map(
+    (p): FeatureGate => ({
+      feature: `the ${p} metric provider`,
+      affectsManifests: false,
+      find: (c) =>
+        c.analysis.metrics.flatMap((m, i) => (p in m.provider ? [['analysis', 'metrics', i, 'provider', p]] : [])),
+      example: { analysis: { metrics: [{ name: 'm', provider: { [p]: EXAMPLE_PROVIDERS[p] } }] } },
+    }),
+  ),
+  {
+    feature: 'the canary judge',
+    affectsManifests: false,
+    find: (c) => c.analysis.metrics.flatMap((m, i) => (m.judge ? [['analysis', 'metrics', i, 'judge']] : [])),
+    example: { analysis: { metrics: [{ name: 'm', provider: { kubernetes: { check: 'restarts' } }, judge: {} }] } },
+  },
+  {
+    feature: 'a baseline Deployment',
+    affectsManifests: true,
+    find: (c) => (c.strategy.canary.baseline ? [['strategy', 'canary', 'baseline']] : []),
+    example: { strategy: { canary: { baseline: true } } },
+  },
+  ...AWS_ROUTERS.map(
+    (r): FeatureGate => ({
+      feature: `the ${r} router`,
+      affectsManifests: true,
+      find: (c) => routerPaths(c, r),
+      example: { strategy: { canary: { router: EXAMPLE_ROUTERS[r] } } },
+    }),
+  ),
+  {
+    feature: 'EKS authentication from cluster.eks',
+    affectsManifests: false,
+    find: (c) => (c.cluster.eks ? [['cluster', 'eks']] : []),
+    example: { cluster: { eks: { name: 'prod', region: 'eu-west-1' } } },
+  },
+];
+
+export type Purpose = 'release' | 'render';
+
+/** The paths of a config that use a gated feature, with the message to show. */
+export function unsupportedFields(config: KdeployConfig, purpose: Purpose): { path: ConfigPath; message: string }[] {
+  return NOT_SUPPORTED_YET.filter((g) => purpose === 'release' || g.affectsManifests).flatMap((g) =>
+    g.find(config).map((path) => ({ path, message: `${g.feature} is not supported yet` })),
+  );
+}
