@@ -37,7 +37,12 @@ const metricSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name with - (e.g. error-rate)'),
   provider: z.union([prometheusProvider, cloudwatchProvider, kubernetesProvider, httpProvider]),
   interval: duration.prefault('1m'),
-  count: z.number().int().min(0).optional().describe('Measurements to take; 0 or absent in background analysis = until the release ends'),
+  count: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('Measurements to take; 0 or absent in background analysis = until the release ends'),
   initialDelay: duration.optional(),
   successCondition: z.string().optional(),
   failureCondition: z.string().optional(),
@@ -46,7 +51,10 @@ const metricSchema = z.strictObject({
   consecutiveErrorLimit: z.number().int().min(0).default(4),
   judge: z
     .strictObject({
-      direction: z.enum(['increase', 'decrease', 'either']).default('increase').describe('Which change is bad'),
+      direction: z
+        .enum(['increase', 'decrease', 'either'])
+        .default('increase')
+        .describe('Which change is bad'),
       tolerance: z.number().min(0).default(0.1).describe('Relative effect size tolerated'),
       critical: z.boolean().default(false),
       mustHaveData: z.boolean().default(false),
@@ -59,7 +67,10 @@ const metricSchema = z.strictObject({
 export const analysisSchema = z.strictObject({
   metrics: z.array(metricSchema).default([]),
   judge: z
-    .strictObject({ pass: z.number().min(0).max(100).default(95), marginal: z.number().min(0).max(100).default(75) })
+    .strictObject({
+      pass: z.number().min(0).max(100).default(95),
+      marginal: z.number().min(0).max(100).default(75),
+    })
     .prefault({}),
 });
 

@@ -40,10 +40,16 @@ export function crossCheck(config: KdeployConfig): CrossCheckResult {
   const warnings: CrossCheckResult['warnings'] = [];
 
   for (const i of duplicates(config.ports, (p) => p.name)) {
-    errors.push({ path: ['ports', i, 'name'], message: `duplicate port name ${JSON.stringify(config.ports[i]!.name)}` });
+    errors.push({
+      path: ['ports', i, 'name'],
+      message: `duplicate port name ${JSON.stringify(config.ports[i]!.name)}`,
+    });
   }
   for (const i of duplicates(config.ports, (p) => `${p.containerPort}/${p.protocol}`)) {
-    errors.push({ path: ['ports', i, 'containerPort'], message: `duplicate container port ${config.ports[i]!.containerPort}` });
+    errors.push({
+      path: ['ports', i, 'containerPort'],
+      message: `duplicate container port ${config.ports[i]!.containerPort}`,
+    });
   }
   const portNames = config.ports.map((p) => p.name);
   const { targetPort } = config.service;
@@ -66,7 +72,10 @@ export function crossCheck(config: KdeployConfig): CrossCheckResult {
 
   const metrics = config.analysis.metrics;
   for (const i of duplicates(metrics, (m) => m.name)) {
-    errors.push({ path: ['analysis', 'metrics', i, 'name'], message: `duplicate metric name ${JSON.stringify(metrics[i]!.name)}` });
+    errors.push({
+      path: ['analysis', 'metrics', i, 'name'],
+      message: `duplicate metric name ${JSON.stringify(metrics[i]!.name)}`,
+    });
   }
   const metricNames = new Set(metrics.map((m) => m.name));
   for (const { path, ref } of analysisRefs(config)) {
@@ -81,20 +90,25 @@ export function crossCheck(config: KdeployConfig): CrossCheckResult {
   }
   const { judge } = config.analysis;
   if (judge.marginal > judge.pass) {
-    errors.push({ path: ['analysis', 'judge', 'marginal'], message: `must not exceed judge.pass (${judge.pass})` });
+    errors.push({
+      path: ['analysis', 'judge', 'marginal'],
+      message: `must not exceed judge.pass (${judge.pass})`,
+    });
   }
 
   // A selector flip has no partial weights and pod ratios can't make two colors: each router fits one strategy.
   if (config.strategy.canary.router?.type === 'service') {
     errors.push({
       path: ['strategy', 'canary', 'router', 'type'],
-      message: 'the service router only flips all traffic (blue/green); a canary needs replicas, alb, alb-ingress or route53',
+      message:
+        'the service router only flips all traffic (blue/green); a canary needs replicas, alb, alb-ingress or route53',
     });
   }
   if (config.strategy.bluegreen.router?.type === 'replicas') {
     errors.push({
       path: ['strategy', 'bluegreen', 'router', 'type'],
-      message: 'the replicas router splits by pod ratio (canary only); blue/green needs service, alb, alb-ingress or route53',
+      message:
+        'the replicas router splits by pod ratio (canary only); blue/green needs service, alb, alb-ingress or route53',
     });
   }
 

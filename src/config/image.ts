@@ -3,11 +3,14 @@
 // registry host with port, a tag of at most 128 word characters, dots and dashes, a digest.
 
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const HOST = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\\d+)?)';
+const HOST =
+  '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\\d+)?)';
 const TAG = '[\\w][\\w.-]{0,127}';
 const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
 const TAG_ONLY = new RegExp(`^${TAG}$`);
-const REFERENCE = new RegExp(`^((?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+const REFERENCE = new RegExp(
+  `^((?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`,
+);
 // Kubernetes label values: the version label carries the tag.
 const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
 
@@ -35,7 +38,8 @@ export function resolveImage(repository: string, to: string): ImageRef | string 
     if (!tag && !digest) return `the image reference ${JSON.stringify(to)} has neither a tag nor a digest`;
     ref = { image: to, repository: repo!, tag, digest };
   }
-  const version = ref.tag ?? `${ref.digest!.split(':')[0]}-${ref.digest!.split(':')[1]!.slice(0, 12).toLowerCase()}`;
+  const version =
+    ref.tag ?? `${ref.digest!.split(':')[0]}-${ref.digest!.split(':')[1]!.slice(0, 12).toLowerCase()}`;
   if (!LABEL_VALUE.test(version)) {
     return `the tag ${JSON.stringify(version)} can't be a Kubernetes label value (kdeploy.dev/version): at most 63 characters, starting and ending with a letter or digit`;
   }

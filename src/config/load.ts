@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { crossCheck } from './checks.js';
-import { ConfigError, formatIssue, type ConfigIssue, type ConfigPath } from './errors.js';
-import { resolveImage, type ImageRef } from './image.js';
+import { ConfigError, type ConfigIssue, type ConfigPath, formatIssue } from './errors.js';
+import { type ImageRef, resolveImage } from './image.js';
 import { configSchema, type KdeployConfig } from './schema.js';
-import { unsupportedFields, type Purpose } from './support.js';
+import { type Purpose, unsupportedFields } from './support.js';
 import { describeIssues } from './zod-issues.js';
 
 // Loads kdeploy.yaml: YAML with source positions, the zod schema, cross-field rules, feature gates, then
@@ -47,9 +47,16 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String((err as Error).message);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : String((err as Error).message);
     const hint = options.file ? '' : ' (pass the config file with -f)';
-    throw new ConfigError([{ path: [], source: file, message: `cannot read the config file: ${why}${hint}` }]);
+    throw new ConfigError([
+      { path: [], source: file, message: `cannot read the config file: ${why}${hint}` },
+    ]);
   }
   return parseConfig(text, { ...options, file, path });
 }
@@ -60,13 +67,24 @@ export function parseConfig(text: string, options: LoadOptions & { path?: string
   const path = options.path ?? resolve(options.cwd ?? process.cwd(), file);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (p: ConfigPath, message: string): ConfigIssue => ({ path: p, message, source: file, ...position(doc, lineCounter, p) });
+  const at = (p: ConfigPath, message: string): ConfigIssue => ({
+    path: p,
+    message,
+    source: file,
+    ...position(doc, lineCounter, p),
+  });
 
   if (doc.errors.length) {
     throw new ConfigError(
       doc.errors.map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
-        return { path: [], source: file, line: pos.line, col: pos.col, message: `invalid YAML: ${e.message.split('\n')[0]}` };
+        return {
+          path: [],
+          source: file,
+          line: pos.line,
+          col: pos.col,
+          message: `invalid YAML: ${e.message.split('\n')[0]}`,
+        };
       }),
     );
   }
@@ -77,7 +95,11 @@ export function parseConfig(text: string, options: LoadOptions & { path?: string
 
   const parsed = configSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
-    throw new ConfigError(describeIssues(parsed.error.issues, configSchema, input).map((p) => at(p.path, p.message)).sort(byPosition));
+    throw new ConfigError(
+      describeIssues(parsed.error.issues, configSchema, input)
+        .map((p) => at(p.path, p.message))
+        .sort(byPosition),
+    );
   }
   const config = parsed.data;
   const checks = crossCheck(config);
@@ -88,8 +110,14 @@ export function parseConfig(text: string, options: LoadOptions & { path?: string
   const warnings = checks.warnings.map((w) => formatIssue(at(w.path, w.message)));
 
   if (options.namespace !== undefined) {
-    if (DNS_LABEL.test(options.namespace) && options.namespace.length <= 63) config.namespace = options.namespace;
-    else issues.push({ path: [], source: '--namespace', message: `expected a DNS label (lower-case letters, digits and -), got ${JSON.stringify(options.namespace)}` });
+    if (DNS_LABEL.test(options.namespace) && options.namespace.length <= 63)
+      config.namespace = options.namespace;
+    else
+      issues.push({
+        path: [],
+        source: '--namespace',
+        message: `expected a DNS label (lower-case letters, digits and -), got ${JSON.stringify(options.namespace)}`,
+      });
   }
   let image: ImageRef | undefined;
   if (options.to !== undefined) {
@@ -98,7 +126,9 @@ export function parseConfig(text: string, options: LoadOptions & { path?: string
     else {
       image = ref;
       if (ref.repository !== config.image.repository) {
-        warnings.push(`--to: the image ${ref.repository} is not the configured repository ${config.image.repository}`);
+        warnings.push(
+          `--to: the image ${ref.repository} is not the configured repository ${config.image.repository}`,
+        );
       }
     }
   }
@@ -117,12 +147,18 @@ function byPosition(a: ConfigIssue, b: ConfigIssue): number {
 }
 
 /** The line and column of the deepest node on `path` that exists (the key, for a map entry). */
-function position(doc: Document, lineCounter: LineCounter, path: ConfigPath): { line?: number; col?: number } {
+function position(
+  doc: Document,
+  lineCounter: LineCounter,
+  path: ConfigPath,
+): { line?: number; col?: number } {
   let node: unknown = doc.contents;
   let offset = (doc.contents as Node | null)?.range?.[0];
   for (const seg of path) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+      );
       if (!pair) break;
       offset = (pair.key as Node).range?.[0] ?? offset;
       node = pair.value;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { analysisSchema, analysisRefSchema } from './analysis-schema.js';
+import { analysisRefSchema, analysisSchema } from './analysis-schema.js';
 import { duration } from './duration.js';
 import { routerSchema } from './router-schema.js';
 
@@ -28,7 +28,11 @@ const portSchema = z.strictObject({
 const envSchema = z.union([
   stringMap.describe('name: value pairs'),
   z.array(
-    z.looseObject({ name: z.string().min(1), value: z.string().optional(), valueFrom: z.record(z.string(), z.unknown()).optional() }),
+    z.looseObject({
+      name: z.string().min(1),
+      value: z.string().optional(),
+      valueFrom: z.record(z.string(), z.unknown()).optional(),
+    }),
   ),
 ]);
 
@@ -60,8 +64,14 @@ const imageSchema = z.strictObject({
   repository: z
     .string()
     .min(1)
-    .regex(/^[a-z0-9][a-z0-9._\-/:]*[a-z0-9]$/, 'expected an image repository such as 123.dkr.ecr.eu-west-1.amazonaws.com/checkout')
-    .refine((r) => !(r.split('/').pop() ?? '').includes(':'), 'the repository must not carry a tag; pass the tag with --to'),
+    .regex(
+      /^[a-z0-9][a-z0-9._\-/:]*[a-z0-9]$/,
+      'expected an image repository such as 123.dkr.ecr.eu-west-1.amazonaws.com/checkout',
+    )
+    .refine(
+      (r) => !(r.split('/').pop() ?? '').includes(':'),
+      'the repository must not carry a tag; pass the tag with --to',
+    ),
   pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
   pullSecrets: z.array(z.string()).default([]),
 });
@@ -85,18 +95,23 @@ const blueGreenSchema = z.strictObject({
 const stepSchema = z.union([
   z.strictObject({ setWeight: z.number().min(0).max(100) }),
   z.strictObject({
-    pause: z.strictObject({ duration: duration.optional() }).describe('without duration: wait for kdeploy promote'),
+    pause: z
+      .strictObject({ duration: duration.optional() })
+      .describe('without duration: wait for kdeploy promote'),
   }),
   z.strictObject({ analysis: analysisRefSchema }),
 ]);
 
 const canarySchema = z.strictObject({
-  steps: z.array(stepSchema).min(1).default([
-    { setWeight: 20 },
-    { pause: { duration: 60_000 } },
-    { setWeight: 50 },
-    { pause: { duration: 60_000 } },
-  ] as never),
+  steps: z
+    .array(stepSchema)
+    .min(1)
+    .default([
+      { setWeight: 20 },
+      { pause: { duration: 60_000 } },
+      { setWeight: 50 },
+      { pause: { duration: 60_000 } },
+    ] as never),
   router: routerSchema.optional().describe('Defaults to the pod-ratio router (type: replicas)'),
   analysis: analysisRefSchema.optional().describe('Background analysis across all steps'),
   baseline: z.boolean().default(false).describe('Run a baseline Deployment at the canary size for the judge'),
@@ -105,7 +120,12 @@ const canarySchema = z.strictObject({
 const clusterSchema = z.strictObject({
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
-  eks: z.strictObject({ name: z.string().min(1), region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1') }).optional(),
+  eks: z
+    .strictObject({
+      name: z.string().min(1),
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1'),
+    })
+    .optional(),
 });
 
 export const configSchema = z
@@ -114,11 +134,18 @@ export const configSchema = z
     namespace: dnsLabel.default('default'),
     image: imageSchema,
     replicas: z.number().int().min(1).max(1000).default(2),
-    ports: z.array(portSchema).min(1).default([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]),
+    ports: z
+      .array(portSchema)
+      .min(1)
+      .default([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]),
     env: envSchema.default({}),
     resources: resourcesSchema.optional(),
     probes: z
-      .strictObject({ readiness: probeSchema.optional(), liveness: probeSchema.optional(), startup: probeSchema.optional() })
+      .strictObject({
+        readiness: probeSchema.optional(),
+        liveness: probeSchema.optional(),
+        startup: probeSchema.optional(),
+      })
       .default({}),
     labels: stringMap.default({}),
     annotations: stringMap.default({}),
@@ -139,7 +166,13 @@ export const configSchema = z
     analysis: analysisSchema.prefault({}),
     cluster: clusterSchema.default({}),
     templates: z.string().optional().describe('A folder whose templates override the built-in ones'),
-    historyLimit: z.number().int().min(1).max(100).default(10).describe('Past releases kept in the release record'),
+    historyLimit: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(10)
+      .describe('Past releases kept in the release record'),
   })
   .describe('kdeploy.yaml');
 

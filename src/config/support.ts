@@ -44,7 +44,8 @@ const EXAMPLE_ROUTERS: Record<(typeof AWS_ROUTERS)[number], unknown> = {
 function routerPaths(config: KdeployConfig, type: string): ConfigPath[] {
   const paths: ConfigPath[] = [];
   if (config.strategy.canary.router?.type === type) paths.push(['strategy', 'canary', 'router', 'type']);
-  if (config.strategy.bluegreen.router?.type === type) paths.push(['strategy', 'bluegreen', 'router', 'type']);
+  if (config.strategy.bluegreen.router?.type === type)
+    paths.push(['strategy', 'bluegreen', 'router', 'type']);
   return paths;
 }
 
@@ -54,7 +55,9 @@ export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [
       feature: `the ${p} metric provider`,
       affectsManifests: false,
       find: (c) =>
-        c.analysis.metrics.flatMap((m, i) => (p in m.provider ? [['analysis', 'metrics', i, 'provider', p]] : [])),
+        c.analysis.metrics.flatMap((m, i) =>
+          p in m.provider ? [['analysis', 'metrics', i, 'provider', p]] : [],
+        ),
       example: { analysis: { metrics: [{ name: 'm', provider: { [p]: EXAMPLE_PROVIDERS[p] } }] } },
     }),
   ),
@@ -62,7 +65,9 @@ export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [
     feature: 'the canary judge',
     affectsManifests: false,
     find: (c) => c.analysis.metrics.flatMap((m, i) => (m.judge ? [['analysis', 'metrics', i, 'judge']] : [])),
-    example: { analysis: { metrics: [{ name: 'm', provider: { kubernetes: { check: 'restarts' } }, judge: {} }] } },
+    example: {
+      analysis: { metrics: [{ name: 'm', provider: { kubernetes: { check: 'restarts' } }, judge: {} }] },
+    },
   },
   {
     feature: 'a baseline Deployment',
@@ -89,7 +94,10 @@ export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [
 export type Purpose = 'release' | 'render';
 
 /** The paths of a config that use a gated feature, with the message to show. */
-export function unsupportedFields(config: KdeployConfig, purpose: Purpose): { path: ConfigPath; message: string }[] {
+export function unsupportedFields(
+  config: KdeployConfig,
+  purpose: Purpose,
+): { path: ConfigPath; message: string }[] {
   return NOT_SUPPORTED_YET.filter((g) => purpose === 'release' || g.affectsManifests).flatMap((g) =>
     g.find(config).map((path) => ({ path, message: `${g.feature} is not supported yet` })),
   );

@@ -48,7 +48,8 @@ function schemasAt(schema: AnySchema, path: ConfigPath, data: unknown): AnySchem
       let options = def.options as AnySchema[];
       // A discriminated union: only the branch the data names.
       const disc = def.discriminator as string | undefined;
-      const tag = disc && data && typeof data === 'object' ? (data as Record<string, unknown>)[disc] : undefined;
+      const tag =
+        disc && data && typeof data === 'object' ? (data as Record<string, unknown>)[disc] : undefined;
       if (disc && tag !== undefined) {
         const match = options.filter((o) => {
           const shape = (o._zod.def as { shape?: Record<string, AnySchema> }).shape;
@@ -62,7 +63,8 @@ function schemasAt(schema: AnySchema, path: ConfigPath, data: unknown): AnySchem
   }
   if (path.length === 0) return [schema];
   const [head, ...rest] = path;
-  const child = data && typeof data === 'object' ? (data as Record<string | number, unknown>)[head as string] : undefined;
+  const child =
+    data && typeof data === 'object' ? (data as Record<string | number, unknown>)[head as string] : undefined;
   if (def.type === 'object') {
     const next = (def.shape as Record<string, AnySchema>)[head as string];
     return next ? schemasAt(next, rest, child) : [];
@@ -84,7 +86,8 @@ export function allowedKeys(root: AnySchema, path: ConfigPath, input: unknown): 
 
 function valueAt(input: unknown, path: ConfigPath): unknown {
   let v = input;
-  for (const seg of path) v = v && typeof v === 'object' ? (v as Record<string | number, unknown>)[seg] : undefined;
+  for (const seg of path)
+    v = v && typeof v === 'object' ? (v as Record<string | number, unknown>)[seg] : undefined;
   return v;
 }
 
@@ -107,7 +110,9 @@ function unknownKeyMessage(key: string, allowed: string[]): string {
     .filter(({ d, k }) => d <= Math.max(1, Math.floor(k.length / 3)))
     .sort((a, b) => a.d - b.d)[0];
   const hint = near ? `did you mean "${near.k}"? ` : '';
-  return allowed.length ? `unknown key; ${hint}allowed keys: ${allowed.join(', ')}` : 'unknown key; no keys are allowed here';
+  return allowed.length
+    ? `unknown key; ${hint}allowed keys: ${allowed.join(', ')}`
+    : 'unknown key; no keys are allowed here';
 }
 
 function isMissing(issue: Issue): boolean {
@@ -120,11 +125,14 @@ function isMissing(issue: Issue): boolean {
  */
 function bestBranch(branches: Issue[][]): Issue[] | undefined {
   // A missing key shows its parent object matched; an unknown key shows the object itself did not.
-  const depth = (i: Issue) => (isMissing(i) ? i.path.length - 1 : i.code === 'unrecognized_keys' ? i.path.length : i.path.length);
+  const depth = (i: Issue) =>
+    isMissing(i) ? i.path.length - 1 : i.code === 'unrecognized_keys' ? i.path.length : i.path.length;
   const score = (b: Issue[]) => Math.min(...b.map(depth));
   const ranked = branches.filter((b) => b.length).sort((a, b) => score(b) - score(a) || a.length - b.length);
   const best = ranked[0];
-  return best && score(best) > 0 && (ranked.length === 1 || score(best) > score(ranked[1]!)) ? best : undefined;
+  return best && score(best) > 0 && (ranked.length === 1 || score(best) > score(ranked[1]!))
+    ? best
+    : undefined;
 }
 
 function unionMessage(issue: Extract<Issue, { code: 'invalid_union' }>, input: unknown): string {
@@ -140,9 +148,13 @@ function unionMessage(issue: Extract<Issue, { code: 'invalid_union' }>, input: u
     return `expected exactly one of the keys ${keys.join(', ')}; got ${Object.keys(input).join(', ') || 'an empty map'}`;
   }
   const types = issue.errors.flatMap((b) =>
-    b.filter((i) => i.code === 'invalid_type' && i.path.length === 0).map((i) => TYPE_WORDS[(i as { expected: string }).expected] ?? (i as { expected: string }).expected),
+    b
+      .filter((i) => i.code === 'invalid_type' && i.path.length === 0)
+      .map((i) => TYPE_WORDS[(i as { expected: string }).expected] ?? (i as { expected: string }).expected),
   );
-  return types.length ? `expected ${[...new Set(types)].join(' or ')}, got ${describeValue(input)}` : 'does not match any allowed form';
+  return types.length
+    ? `expected ${[...new Set(types)].join(' or ')}, got ${describeValue(input)}`
+    : 'does not match any allowed form';
 }
 
 function scalarMessage(issue: Issue, input: unknown): string {
@@ -158,10 +170,19 @@ function scalarMessage(issue: Issue, input: unknown): string {
     case 'too_big':
     case 'too_small': {
       const big = issue.code === 'too_big';
-      const bound = big ? (issue as { maximum: number | bigint }).maximum : (issue as { minimum: number | bigint }).minimum;
-      const op = big ? (issue.inclusive ? 'at most' : 'less than') : issue.inclusive ? 'at least' : 'more than';
+      const bound = big
+        ? (issue as { maximum: number | bigint }).maximum
+        : (issue as { minimum: number | bigint }).minimum;
+      const op = big
+        ? issue.inclusive
+          ? 'at most'
+          : 'less than'
+        : issue.inclusive
+          ? 'at least'
+          : 'more than';
       if (issue.origin === 'array') return `must have ${op} ${bound} item${Number(bound) === 1 ? '' : 's'}`;
-      if (issue.origin === 'string') return `must be ${op} ${bound} characters long, got ${describeValue(input)}`;
+      if (issue.origin === 'string')
+        return `must be ${op} ${bound} characters long, got ${describeValue(input)}`;
       return `must be ${op} ${bound}, got ${describeValue(input)}`;
     }
     case 'invalid_format':
@@ -170,21 +191,29 @@ function scalarMessage(issue: Issue, input: unknown): string {
         ? `must match ${issue.pattern}, got ${describeValue(input)}`
         : `expected a ${issue.format}, got ${describeValue(input)}`;
     case 'custom':
-      return input === undefined || typeof input === 'object' ? issue.message : `${issue.message}, got ${describeValue(input)}`;
+      return input === undefined || typeof input === 'object'
+        ? issue.message
+        : `${issue.message}, got ${describeValue(input)}`;
     default:
       return issue.message;
   }
 }
 
 /** Every zod issue as a field problem with a full path and a message that says what is allowed. */
-export function describeIssues(issues: readonly Issue[], root: AnySchema, input: unknown, base: ConfigPath = []): FieldProblem[] {
+export function describeIssues(
+  issues: readonly Issue[],
+  root: AnySchema,
+  input: unknown,
+  base: ConfigPath = [],
+): FieldProblem[] {
   const out: FieldProblem[] = [];
   for (const issue of issues) {
     const path = [...base, ...(issue.path as (string | number)[])];
     const value = valueAt(input, path);
     if (issue.code === 'unrecognized_keys') {
       const allowed = allowedKeys(root, path, input);
-      for (const key of issue.keys) out.push({ path: [...path, key], message: unknownKeyMessage(key, allowed) });
+      for (const key of issue.keys)
+        out.push({ path: [...path, key], message: unknownKeyMessage(key, allowed) });
     } else if (issue.code === 'invalid_union') {
       const best = 'discriminator' in issue && issue.discriminator ? undefined : bestBranch(issue.errors);
       if (best) out.push(...describeIssues(best, root, input, path));

@@ -1,0 +1,354 @@
+import {
+  type HttpMethod,
+  type KubeConfig,
+  type KubernetesObject,
+  RequestContext,
+} from '@kubernetes/client-node';
+import { fetch } from 'undici';
+import { KubeError, type RequestTarget, statusOf } from './errors.js';
+import type { KubeAccess } from './kubeconfig.js';
+import { resourceInfo, resourcePath } from './resources.js';
+import { type RetryOptions, withRetry } from './retry.js';
+import { type WatchHandler, type WatchQuery, watchObjects } from './watch.js';
+
+/** Identifies one object. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export type PatchType = 'merge' | 'strategic' | 'json';
+
+const CONTENT_TYPE: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+};
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface WriteOptions {
+  /** Server-side dry run: validated and defaulted by the API server, nothing persisted. */
+  dryRun?: boolean;
+}
+
+/** An HTTP answer that wasn't 2xx, shaped like client-node's ApiException so errors.ts reads both. */
+export class ApiStatusError extends Error {
+  override name = 'ApiStatusError';
+  constructor(
+    readonly code: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string>,
+  ) {
+    super(`HTTP ${code}: ${(body as { message?: string })?.message ?? JSON.stringify(body)}`);
+  }
+}
+
+const FIELD_MANAGER = 'kdeploy';
+const MAX_CONFLICT_RETRIES = 8;
+
+/**
+ * The Cluster port: access to the Kubernetes API with client-node's kubeconfig and authentication
+ * (tokens, client certificates, exec plugins such as `aws eks get-token`), plain JSON objects in and out,
+ * retries on transient failures, errors that name the verb/resource/namespace, and a read-modify-write
+ * helper for 409s. Requests go over HTTP directly rather than through the generated typed APIs, whose
+ * serializer drops fields it doesn't know (patch directives, nulls) and turns timestamps into Dates.
+ * Tests point the same class at the simulated cluster or a real control plane.
+ */
+export class Cluster {
+  readonly kc: KubeConfig;
+  readonly namespace: string;
+  readonly server: string;
+
+  constructor(
+    access: KubeAccess,
+    private readonly retry: RetryOptions = {},
+  ) {
+    this.kc = access.kc;
+    this.namespace = access.namespace;
+    this.server = access.server.replace(/\/$/, '');
+  }
+
+  /** One HTTP request with the kubeconfig's credentials; JSON answer, or text when `text` is set. */
+  async request<T>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    options: {
+      query?: Record<string, string | number | boolean | undefined>;
+      body?: unknown;
+      contentType?: string;
+      text?: boolean;
+      signal?: AbortSignal;
+    } = {},
+  ): Promise<T> {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(options.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    const ctx = new RequestContext(url.toString(), method as HttpMethod);
+    await this.kc.applySecurityAuthentication(ctx);
+    const headers: Record<string, string> = { ...ctx.getHeaders(), Accept: 'application/json' };
+    if (options.body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
+    const response = await fetch(url, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      dispatcher: ctx.getDispatcher() as never,
+      signal: options.signal,
+    });
+    const raw = await response.text();
+    if (!response.ok) {
+      let body: unknown = raw;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        // Non-JSON error bodies (proxies, load balancers) are kept as text.
+      }
+      throw new ApiStatusError(response.status, body, Object.fromEntries(response.headers));
+    }
+    return (options.text ? raw : raw ? JSON.parse(raw) : undefined) as T;
+  }
+
+  private target(verb: string, kind: string, name?: string, namespace?: string): RequestTarget {
+    const info = resourceInfo(kind);
+    return {
+      verb,
+      resource: info.plural,
+      name,
+      namespace: info.namespaced ? (namespace ?? this.namespace) : undefined,
+    };
+  }
+
+  private run<T>(fn: () => Promise<T>, target: RequestTarget): Promise<T> {
+    return withRetry(fn, target, this.retry, this.server);
+  }
+
+  private pathOf(ref: { apiVersion: string; kind: string; name?: string; namespace?: string }): string {
+    return resourcePath(ref.apiVersion, ref.kind, ref.namespace ?? this.namespace, ref.name);
+  }
+
+  private withNamespace<T extends KubernetesObject>(obj: T): T {
+    if (!resourceInfo(obj.kind ?? '').namespaced || obj.metadata?.namespace) return obj;
+    return { ...obj, metadata: { ...obj.metadata, namespace: this.namespace } };
+  }
+
+  /** The object, or undefined when it doesn't exist. */
+  async get<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
+    try {
+      return await this.run(
+        () => this.request<T>('GET', this.pathOf(ref)),
+        this.target('get', ref.kind, ref.name, ref.namespace),
+      );
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async list<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    options: ListOptions = {},
+  ): Promise<{ items: T[]; resourceVersion: string }> {
+    const namespace = options.namespace ?? this.namespace;
+    const list = await this.run(
+      () =>
+        this.request<{ items: T[]; metadata?: { resourceVersion?: string } }>(
+          'GET',
+          this.pathOf({ apiVersion, kind, namespace }),
+          {
+            query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector },
+          },
+        ),
+      this.target('list', kind, undefined, namespace),
+    );
+    // List items carry no apiVersion/kind; fill them in so items can be written back as they are.
+    const items = (list.items ?? []).map((item) => ({ apiVersion, kind, ...item }));
+    return { items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+  }
+
+  async create<T extends KubernetesObject>(obj: T, options: WriteOptions = {}): Promise<T> {
+    const o = this.withNamespace(obj);
+    return this.run(
+      () =>
+        this.request<T>(
+          'POST',
+          this.pathOf({
+            apiVersion: o.apiVersion ?? '',
+            kind: o.kind ?? '',
+            namespace: o.metadata?.namespace,
+          }),
+          {
+            body: o,
+            query: { fieldManager: FIELD_MANAGER, dryRun: options.dryRun ? 'All' : undefined },
+          },
+        ),
+      this.target('create', o.kind ?? '', o.metadata?.name, o.metadata?.namespace),
+    );
+  }
+
+  /** PUT: fails with 409 Conflict when metadata.resourceVersion is stale. */
+  async replace<T extends KubernetesObject>(obj: T, options: WriteOptions = {}): Promise<T> {
+    const o = this.withNamespace(obj);
+    const ref = refOf(o);
+    return this.run(
+      () =>
+        this.request<T>('PUT', this.pathOf(ref), {
+          body: o,
+          query: { fieldManager: FIELD_MANAGER, dryRun: options.dryRun ? 'All' : undefined },
+        }),
+      this.target('update', ref.kind, ref.name, ref.namespace),
+    );
+  }
+
+  /** PUT to the status subresource (status is ignored by a plain update where the API has a subresource). */
+  async replaceStatus<T extends KubernetesObject>(obj: T): Promise<T> {
+    const ref = refOf(this.withNamespace(obj));
+    return this.run(
+      () =>
+        this.request<T>('PUT', `${this.pathOf(ref)}/status`, {
+          body: obj,
+          query: { fieldManager: FIELD_MANAGER },
+        }),
+      this.target('update', `${ref.kind}`, `${ref.name}/status`, ref.namespace),
+    );
+  }
+
+  async patch<T extends KubernetesObject>(
+    ref: ObjectRef,
+    body: unknown,
+    type: PatchType = 'merge',
+    options: WriteOptions = {},
+  ): Promise<T> {
+    return this.run(
+      () =>
+        this.request<T>('PATCH', this.pathOf(ref), {
+          body,
+          contentType: CONTENT_TYPE[type],
+          query: { fieldManager: FIELD_MANAGER, dryRun: options.dryRun ? 'All' : undefined },
+        }),
+      this.target('patch', ref.kind, ref.name, ref.namespace),
+    );
+  }
+
+  /**
+   * Create-or-update of a rendered object: patch it onto the live object (strategic merge for built-in
+   * kinds, merge patch for custom resources, which reject strategic merge), create it when missing.
+   * Idempotent, so a resumed release can apply the same manifest again.
+   */
+  async apply<T extends KubernetesObject>(obj: T, options: WriteOptions = {}): Promise<T> {
+    const o = this.withNamespace(obj);
+    const ref = refOf(o);
+    const type: PatchType = resourceInfo(ref.kind).builtin ? 'strategic' : 'merge';
+    const { status: _status, ...body } = o as T & { status?: unknown };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.patch<T>(ref, body, type, options);
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+      }
+      try {
+        return await this.create(o, options);
+      } catch (err) {
+        // Someone created it between our patch and our create: patch again.
+        if (statusOf(err) !== 409 || attempt >= 2) throw err;
+      }
+    }
+  }
+
+  /** Deletes; resolves false when the object was already gone. */
+  async delete(
+    ref: ObjectRef,
+    propagationPolicy: 'Foreground' | 'Background' | 'Orphan' = 'Background',
+  ): Promise<boolean> {
+    try {
+      await this.run(
+        () =>
+          this.request('DELETE', this.pathOf(ref), {
+            body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy },
+          }),
+        this.target('delete', ref.kind, ref.name, ref.namespace),
+      );
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency: reads the object, lets `change` edit a copy, PUTs it,
+   * and on 409 Conflict starts again from a fresh read. `change` returning undefined means "nothing to do".
+   */
+  async mutate<T extends KubernetesObject>(
+    ref: ObjectRef,
+    change: (current: T) => T | undefined,
+  ): Promise<T | undefined> {
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const current = await this.get<T>(ref);
+      if (!current) return undefined;
+      const next = change(structuredClone(current));
+      if (!next) return current;
+      try {
+        return await this.replace(next);
+      } catch (err) {
+        if (statusOf(err) !== 409) throw err;
+      }
+    }
+    throw new KubeError(
+      `update ${resourceInfo(ref.kind).plural}/${ref.name} kept conflicting with other writers (${MAX_CONFLICT_RETRIES} attempts)`,
+      409,
+      'Conflict',
+      5,
+    );
+  }
+
+  /** Last lines of a pod's log ('' when the container has none yet). */
+  async podLogs(
+    name: string,
+    options: { namespace?: string; container?: string; tailLines?: number; previous?: boolean } = {},
+  ): Promise<string> {
+    const namespace = options.namespace ?? this.namespace;
+    try {
+      return await this.run(
+        () =>
+          this.request<string>('GET', `${resourcePath('v1', 'Pod', namespace, name)}/log`, {
+            text: true,
+            query: {
+              container: options.container,
+              tailLines: options.tailLines ?? 20,
+              previous: options.previous,
+            },
+          }),
+        { verb: 'get', resource: 'pods/log', name, namespace },
+      );
+    } catch (err) {
+      // No log yet (container never started) is an answer, not a failure.
+      if (statusOf(err) === 400 || statusOf(err) === 404) return '';
+      throw err;
+    }
+  }
+
+  /** List-then-watch that survives dropped connections and 410 Gone; runs until the signal aborts. */
+  watch<T extends KubernetesObject>(
+    query: WatchQuery,
+    onEvent: WatchHandler<T>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    return watchObjects(this, query, onEvent, signal);
+  }
+}
+
+export function refOf(obj: KubernetesObject): ObjectRef {
+  return {
+    apiVersion: obj.apiVersion ?? '',
+    kind: obj.kind ?? '',
+    name: obj.metadata?.name ?? '',
+    namespace: obj.metadata?.namespace,
+  };
+}

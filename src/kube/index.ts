@@ -1,0 +1,22 @@
+// Cluster access: kubeconfig loading as kubectl does it, the Cluster port, watches and error mapping.
+export {
+  ApiStatusError,
+  Cluster,
+  type ListOptions,
+  type ObjectRef,
+  type PatchType,
+  refOf,
+  type WriteOptions,
+} from './cluster.js';
+export {
+  describeTarget,
+  KubeConfigError,
+  KubeError,
+  type RequestTarget,
+  statusOf,
+  toKubeError,
+} from './errors.js';
+export { type KubeAccess, type KubeAccessOptions, loadKubeConfig, selectContext } from './kubeconfig.js';
+export { resourceInfo, resourcePath } from './resources.js';
+export { isTransient, type RetryOptions, withRetry } from './retry.js';
+export { type WatchEvent, type WatchHandler, type WatchQuery, watchObjects } from './watch.js';

@@ -1,0 +1,138 @@
+import { type KubernetesObject, Watch } from '@kubernetes/client-node';
+import type { Cluster } from './cluster.js';
+import { resourcePath } from './resources.js';
+
+export interface WatchQuery {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+/**
+ * SYNC carries the complete current list: sent first, and again after every re-list (410 Gone, repeated
+ * failures), so a consumer that rebuilds its view from SYNC never misses a change made while disconnected.
+ */
+export type WatchEvent<T> =
+  | { type: 'SYNC'; objects: T[] }
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T };
+
+export type WatchHandler<T> = (event: WatchEvent<T>) => void;
+
+const MAX_BACKOFF_MS = 5_000;
+/** After this many failed reconnects in a row, re-list instead of resuming from the last resourceVersion. */
+const RELIST_AFTER_FAILURES = 3;
+
+interface WatchEnd {
+  gone: boolean;
+  error?: unknown;
+}
+
+/**
+ * List, then watch from the list's resourceVersion; on a dropped connection resume from the last seen
+ * resourceVersion, on 410 Gone (or repeated failures) re-list. Runs until `signal` aborts; list failures
+ * that outlast the retries reject (the cluster is unreachable).
+ */
+export async function watchObjects<T extends KubernetesObject>(
+  cluster: Cluster,
+  query: WatchQuery,
+  onEvent: WatchHandler<T>,
+  signal: AbortSignal,
+): Promise<void> {
+  const namespace = query.namespace ?? cluster.namespace;
+  const path = resourcePath(query.apiVersion, query.kind, namespace);
+  let resourceVersion: string | undefined;
+  let failures = 0;
+  while (!signal.aborted) {
+    if (resourceVersion === undefined) {
+      const list = await cluster.list<T>(query.apiVersion, query.kind, { ...query, namespace });
+      if (signal.aborted) return;
+      resourceVersion = list.resourceVersion;
+      onEvent({ type: 'SYNC', objects: list.items });
+    }
+    let delivered = false;
+    const end = await watchOnce<T>(
+      cluster,
+      path,
+      query,
+      resourceVersion,
+      (rv) => {
+        resourceVersion = rv;
+        delivered = true;
+        failures = 0;
+      },
+      onEvent,
+      signal,
+    );
+    if (signal.aborted) return;
+    if (end.gone) {
+      resourceVersion = undefined;
+      continue;
+    }
+    // A watch that ends without delivering anything counts as a failure, so a server that keeps closing
+    // watches at once is retried with backoff instead of in a hot loop.
+    if (end.error || !delivered) {
+      failures++;
+      if (failures >= RELIST_AFTER_FAILURES) resourceVersion = undefined;
+      const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures) * (0.5 + Math.random() / 2);
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+    }
+  }
+}
+
+function watchOnce<T extends KubernetesObject>(
+  cluster: Cluster,
+  path: string,
+  query: WatchQuery,
+  resourceVersion: string,
+  onResourceVersion: (rv: string) => void,
+  onEvent: WatchHandler<T>,
+  signal: AbortSignal,
+): Promise<WatchEnd> {
+  return new Promise((resolve) => {
+    let gone = false;
+    let controller: AbortController | undefined;
+    const stop = () => controller?.abort();
+    const finish = (error?: unknown) => {
+      signal.removeEventListener('abort', stop);
+      const status = (error as { statusCode?: number } | undefined)?.statusCode;
+      resolve({ gone: gone || status === 410, error: error ?? undefined });
+    };
+    new Watch(cluster.kc)
+      .watch(
+        path,
+        {
+          resourceVersion,
+          labelSelector: query.labelSelector,
+          fieldSelector: query.fieldSelector,
+          allowWatchBookmarks: true,
+          // Servers end watches after this; we then resume from the last resourceVersion.
+          timeoutSeconds: 240,
+        },
+        (phase, object) => {
+          if (phase === 'ERROR') {
+            gone = (object as { code?: number })?.code === 410;
+            return;
+          }
+          const rv = (object as KubernetesObject)?.metadata?.resourceVersion;
+          if (rv) onResourceVersion(rv);
+          if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') {
+            onEvent({
+              type: phase,
+              object: { apiVersion: query.apiVersion, kind: query.kind, ...(object as T) },
+            });
+          }
+        },
+        (err) => finish(signal.aborted ? undefined : err),
+      )
+      .then(
+        (c) => {
+          controller = c;
+          if (signal.aborted) c.abort();
+          else signal.addEventListener('abort', stop, { once: true });
+        },
+        (err) => finish(err),
+      );
+  });
+}
