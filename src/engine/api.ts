@@ -1,0 +1,380 @@
+// The operations every front end calls: release, resume, abort, rollback, status. Each one validates its
+// input before touching the cluster, takes the app's lock, runs the reconciler and gives back a typed
+// result; the CLI, the library, the Lambda and the GitHub Action only translate to and from these.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { loadConfig, parseConfig } from '../config/load.js';
+import type { KdeployConfig } from '../config/schema.js';
+import { Cluster } from '../kube/cluster.js';
+import { loadKubeConfig, selectContext } from '../kube/kubeconfig.js';
+import { RealClock } from './clock.js';
+import { ExitCode } from './exit-codes.js';
+import { LeaseLock, LockedError, parseHolder } from './lock.js';
+import type { Clock, MetricProvider, Router } from './ports.js';
+import { drive, type DriveResult } from './reconciler.js';
+import { ConfigMapRecordStore, patchCurrent, type RecordStore, startRelease } from './record.js';
+import { EventHub } from './reporter.js';
+import { type EngineTuning, loadStrategy } from './strategy.js';
+import { isTerminal, type Outcome, type ReleaseEvent, type ReleaseState, type StrategyKind } from './types.js';
+
+export interface ConnectionOptions {
+  /** Path to a kubeconfig file, or a loaded KubeConfig. Default: $KUBECONFIG, ~/.kube/config, in-cluster. */
+  kubeconfig?: string | KubeConfig;
+  context?: string;
+  /** Overrides the config's namespace. */
+  namespace?: string;
+}
+
+export interface RunOptions extends ConnectionOptions {
+  /** `paused`: return (exit 3) when the release waits for promote instead of waiting. */
+  until?: 'completed' | 'paused';
+  /** Epoch ms: stop working before it and return `suspended`; `resume` continues later. */
+  deadline?: number;
+  /** Aborting it stops the work the same way as a deadline (the release stays resumable). */
+  signal?: AbortSignal;
+  onEvent?: (event: ReleaseEvent) => void;
+  clock?: Clock;
+  /** Lock holder identity; default `<hostname>/<pid>/<releaseId>`. */
+  identity?: string;
+  /** Lease TTL; the lease is renewed every third of it. Default 15 s. */
+  leaseSeconds?: number;
+  router?: Router;
+  metrics?: Record<string, MetricProvider>;
+  tuning?: EngineTuning;
+}
+
+export interface ReleaseOptions extends RunOptions {
+  /** Path to kdeploy.yaml, or the config as an object (validated the same way). */
+  config: string | object;
+  strategy: StrategyKind;
+  /** A tag of the configured repository, or a full image reference. */
+  to: string;
+}
+
+export interface AppOptions extends RunOptions {
+  /** The app, or a config (path or object) naming it. One of the two is needed. */
+  app?: string;
+  config?: string | object;
+}
+
+export interface ReleaseResult {
+  releaseId: string;
+  app: string;
+  outcome: Outcome;
+  exitCode: ExitCode;
+  /** The version the app runs now (the new one when completed, the old one otherwise). */
+  version: string;
+  reason?: string;
+  release: ReleaseState;
+  events: ReleaseEvent[];
+}
+
+const OUTCOME_EXIT: Record<Outcome, ExitCode> = {
+  completed: ExitCode.Completed,
+  failed: ExitCode.Failed,
+  aborted: ExitCode.Aborted,
+  paused: ExitCode.Paused,
+  // Stopped before a deadline or by a signal: like a pause, it waits for `kdeploy resume`.
+  suspended: ExitCode.Paused,
+};
+
+/** An error that carries an exit code (bad input 2, locked 6); the CLI prints its message. */
+export class KdeployError extends Error {
+  override name = 'KdeployError';
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A running operation: await it for the result, or iterate it for the events as they happen.
+ * `for await (const e of release(opts)) …` and `await release(opts)` both work on the same run.
+ */
+export class ReleaseRun implements PromiseLike<ReleaseResult>, AsyncIterable<ReleaseEvent> {
+  readonly result: Promise<ReleaseResult>;
+  constructor(
+    private readonly hub: EventHub,
+    work: (hub: EventHub) => Promise<ReleaseResult>,
+  ) {
+    this.result = work(hub).finally(() => hub.close());
+    // The iterator side must not turn a rejection into an unhandled one.
+    this.result.catch(() => {});
+  }
+  // biome-ignore lint/suspicious/noThenProperty: a ReleaseRun is deliberately awaitable.
+  then<A = ReleaseResult, B = never>(ok?: ((r: ReleaseResult) => A | PromiseLike<A>) | null, fail?: ((e: unknown) => B | PromiseLike<B>) | null) {
+    return this.result.then(ok, fail);
+  }
+  [Symbol.asyncIterator](): AsyncIterator<ReleaseEvent> {
+    return this.hub[Symbol.asyncIterator]();
+  }
+}
+
+interface Session {
+  config?: KdeployConfig;
+  app: string;
+  namespace: string;
+  cluster: Cluster;
+  records: RecordStore;
+  clock: Clock;
+}
+
+async function readConfig(config: string | object, to?: string, namespace?: string) {
+  return typeof config === 'string'
+    ? loadConfig({ file: config, to, namespace })
+    : parseConfig(JSON.stringify(config), { file: '<config object>', to, namespace });
+}
+
+function connect(opts: ConnectionOptions, config: KdeployConfig | undefined, namespace: string | undefined): Cluster {
+  const access =
+    typeof opts.kubeconfig === 'object'
+      ? selectContext(opts.kubeconfig, { context: opts.context ?? config?.cluster.context, namespace, configNamespace: config?.namespace })
+      : loadKubeConfig({
+          kubeconfig: opts.kubeconfig ?? config?.cluster.kubeconfig,
+          context: opts.context ?? config?.cluster.context,
+          namespace,
+          configNamespace: config?.namespace,
+        });
+  return new Cluster(access);
+}
+
+async function session(opts: AppOptions): Promise<Session> {
+  const loaded = opts.config !== undefined ? await readConfig(opts.config, undefined, opts.namespace) : undefined;
+  const app = opts.app ?? loaded?.config.app;
+  if (!app) throw new KdeployError('name the app (kdeploy resume <app>) or pass its kdeploy.yaml with -f', ExitCode.BadInput);
+  const cluster = connect(opts, loaded?.config, opts.namespace);
+  const namespace = loaded?.config.namespace ?? cluster.namespace;
+  return { config: loaded?.config, app, namespace, cluster, records: new ConfigMapRecordStore(cluster, app, namespace), clock: opts.clock ?? new RealClock() };
+}
+
+const newReleaseId = (now: number) =>
+  `${new Date(now).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
+
+/** True when the holder ran on this host and its process is gone: no need to wait for its lease to expire. */
+function holderIsGone(holder: string): boolean {
+  const h = parseHolder(holder);
+  if (!h || h.host !== hostname() || h.pid === process.pid) return false;
+  try {
+    process.kill(h.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function makeLock(s: Session, opts: RunOptions, releaseId: string, hub: EventHub) {
+  return new LeaseLock(s.cluster, {
+    app: s.app,
+    namespace: s.namespace,
+    identity: opts.identity ?? `${hostname()}/${process.pid}/${releaseId}`,
+    ttlSeconds: opts.leaseSeconds ?? 15,
+    clock: s.clock,
+    isHolderGone: holderIsGone,
+    onTakeOver: (previousHolder, expiredAgoMs) =>
+      hub.emit({ type: 'lock-taken-over', previousHolder, expiredAgoMs, at: s.clock.now(), app: s.app, releaseId }),
+  });
+}
+
+/**
+ * Takes the lock; when it is held by an earlier process working on the same release (crashed, or on
+ * another machine), waits for its lease to expire instead of failing, since resuming that release is the point.
+ */
+async function acquire(lock: LeaseLock, s: Session, releaseId: string | undefined, hub: EventHub, signal?: AbortSignal): Promise<void> {
+  for (;;) {
+    try {
+      return await lock.acquire();
+    } catch (err) {
+      if (!(err instanceof LockedError) || !releaseId || parseHolder(err.holder)?.releaseId !== releaseId) throw err;
+      hub.emit({ type: 'lock-waiting', holder: err.holder, waitMs: err.expiresInMs, at: s.clock.now(), app: s.app, releaseId });
+      await s.clock.sleep(Math.min(err.expiresInMs + 250, 5_000), signal);
+    }
+  }
+}
+
+/** Runs the current release with the lock held; releases the lock whatever happens. */
+async function runLocked(s: Session, opts: RunOptions, hub: EventHub, lock: LeaseLock, resumed: boolean): Promise<ReleaseResult> {
+  const lockLost = new AbortController();
+  lock.startRenewing(() => lockLost.abort());
+  let result: DriveResult;
+  try {
+    const current = (await s.records.read()).current;
+    if (!current) throw new KdeployError(`app ${s.app} has no release to run`, ExitCode.BadInput);
+    await s.records.update((r) => (r.current?.id === current.id ? patchCurrent(r, { holder: lock.identity }, s.clock.now()) : undefined));
+    const strategy = await loadStrategy(current.strategy);
+    const plan = strategy.plan(current.config as KdeployConfig, current);
+    result = await drive(
+      { cluster: s.cluster, records: s.records, clock: s.clock, reporter: hub, router: opts.router, metrics: opts.metrics, tuning: opts.tuning },
+      plan,
+      { until: opts.until, deadline: opts.deadline, signal: opts.signal, lockLost: lockLost.signal, resumed },
+    );
+  } finally {
+    await lock.release().catch(() => {
+      // Unreachable cluster: the lease expires by itself after its TTL.
+    });
+  }
+  return toResult(result.release, result.outcome, result.reason, hub);
+}
+
+function toResult(release: ReleaseState, outcome: Outcome, reason: string | undefined, hub: EventHub): ReleaseResult {
+  const version = outcome === 'completed' ? release.to.version : (release.from?.version ?? '');
+  const { config: _config, ...visible } = release;
+  return { releaseId: release.id, app: release.app, outcome, exitCode: OUTCOME_EXIT[outcome], version, reason, release: visible, events: hub.events };
+}
+
+/** The record entry for a new release; `config` is kept so resume/abort/rollback need no kdeploy.yaml. */
+function newRelease(config: KdeployConfig, strategy: StrategyKind, to: { version: string; image: string }, id: string, now: number, kind: ReleaseState['kind']): ReleaseState {
+  const at = new Date(now).toISOString();
+  return {
+    id,
+    app: config.app,
+    namespace: config.namespace,
+    strategy,
+    kind,
+    from: null,
+    to,
+    phase: 'running',
+    step: 0,
+    stepState: 'pending',
+    steps: [],
+    rollbackSteps: [],
+    startedAt: at,
+    updatedAt: at,
+    requests: {},
+    measurements: [],
+    data: {},
+    config,
+  };
+}
+
+/** Starts a new release in the record (with the lock held) and runs it. */
+async function start(s: Session & { config: KdeployConfig }, opts: RunOptions, hub: EventHub, strategyName: StrategyKind, to: { version: string; image: string }, kind: ReleaseState['kind']): Promise<ReleaseResult> {
+  const strategy = await loadStrategy(strategyName);
+  const id = newReleaseId(s.clock.now());
+  const lock = makeLock(s, opts, id, hub);
+  await lock.acquire();
+  try {
+    const record = await s.records.read();
+    const unfinished = record.current && !isTerminal(record.current.phase) ? record.current : undefined;
+    if (unfinished) {
+      throw new KdeployError(
+        `app ${s.app} has an unfinished release ${unfinished.id} (${unfinished.phase}, step ${unfinished.step + 1}); run \`kdeploy resume ${s.app}\` to finish it or \`kdeploy abort ${s.app}\` to roll it back`,
+        ExitCode.Locked,
+      );
+    }
+    const release = newRelease(s.config, strategyName, to, id, s.clock.now(), kind);
+    const plan = strategy.plan(s.config, release);
+    release.steps = plan.steps.map((st) => st.name);
+    release.rollbackSteps = plan.rollback.map((st) => st.name);
+    await s.records.update((r) => startRelease(stripConfigs(r), release, s.config.historyLimit));
+  } catch (err) {
+    await lock.release().catch(() => {});
+    throw err;
+  }
+  return runLocked(s, opts, hub, lock, false);
+}
+
+/** History entries keep no config snapshot: only the current release needs one. */
+function stripConfigs(r: { current: ReleaseState | null; history: ReleaseState[] }) {
+  const strip = (x: ReleaseState) => {
+    const { config: _c, ...rest } = x;
+    return rest as ReleaseState;
+  };
+  return { current: r.current && strip(r.current), history: r.history.map(strip) };
+}
+
+/** `kdeploy rolling|canary|bluegreen --to`: validates, locks, records and runs a new release. */
+export function release(opts: ReleaseOptions): ReleaseRun {
+  const hub = new EventHub(opts.onEvent);
+  return new ReleaseRun(hub, async () => {
+    const loaded = await readConfig(opts.config, opts.to, opts.namespace);
+    if (!loaded.image) throw new KdeployError('--to: the version to release is required', ExitCode.BadInput);
+    const cluster = connect(opts, loaded.config, opts.namespace);
+    const config = loaded.config;
+    const s = { config, app: config.app, namespace: config.namespace, cluster, records: new ConfigMapRecordStore(cluster, config.app, config.namespace), clock: opts.clock ?? new RealClock() };
+    return start(s, opts, hub, opts.strategy, { version: loaded.image.version, image: loaded.image.image }, 'release');
+  });
+}
+
+/** `kdeploy resume`: continues the app's current release from the step it reached (also after a crash). */
+export function resume(opts: AppOptions): ReleaseRun {
+  const hub = new EventHub(opts.onEvent);
+  return new ReleaseRun(hub, async () => {
+    const s = await session(opts);
+    const current = (await s.records.read()).current;
+    if (!current) throw new KdeployError(`app ${s.app} has no release in namespace ${s.namespace}`, ExitCode.BadInput);
+    const lock = makeLock(s, opts, current.id, hub);
+    await acquire(lock, s, current.id, hub, opts.signal);
+    return runLocked(s, opts, hub, lock, true);
+  });
+}
+
+/**
+ * `kdeploy abort`: asks the running release to roll back (it notices through its record watch and exits 4).
+ * When no process is running it, this call performs the rollback itself. Resolves once the app is back.
+ */
+export function abort(opts: AppOptions): ReleaseRun {
+  const hub = new EventHub(opts.onEvent);
+  return new ReleaseRun(hub, async () => {
+    const s = await session(opts);
+    const current = (await s.records.read()).current;
+    if (!current) throw new KdeployError(`app ${s.app} has no release in namespace ${s.namespace}`, ExitCode.BadInput);
+    if (isTerminal(current.phase)) return toResult(current, current.phase as Outcome, `nothing to abort: release ${current.id} already ${current.phase}`, hub);
+    const by = opts.identity ?? `${hostname()}/${process.pid}`;
+    await s.records.update((r) =>
+      r.current?.id === current.id && !isTerminal(r.current.phase) && !r.current.requests.abort
+        ? patchCurrent(r, { requests: { ...r.current.requests, abort: { at: new Date(s.clock.now()).toISOString(), by } } }, s.clock.now())
+        : undefined,
+    );
+    const lock = makeLock(s, opts, current.id, hub);
+    try {
+      await lock.acquire();
+    } catch (err) {
+      if (!(err instanceof LockedError)) throw err;
+      // Another process runs the release: it rolls back; follow the record until it has.
+      return toResult(await waitForEnd(s, current.id, opts.signal), 'aborted', undefined, hub);
+    }
+    return runLocked(s, opts, hub, lock, true);
+  });
+}
+
+async function waitForEnd(s: Session, id: string, signal?: AbortSignal): Promise<ReleaseState> {
+  const stop = new AbortController();
+  let end: ReleaseState | undefined;
+  await s.records.watch((r) => {
+    if (r.current?.id === id && isTerminal(r.current.phase)) {
+      end = r.current;
+      stop.abort();
+    }
+  }, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal);
+  if (!end) throw new KdeployError(`stopped waiting for release ${id} to roll back`, ExitCode.Paused);
+  return end;
+}
+
+/** `kdeploy rollback`: a new rolling release back to the version of the previous successful release. */
+export function rollback(opts: AppOptions): ReleaseRun {
+  const hub = new EventHub(opts.onEvent);
+  return new ReleaseRun(hub, async () => {
+    const s = await session(opts);
+    const record = await s.records.read();
+    const current = record.current;
+    if (!current) throw new KdeployError(`app ${s.app} has no release history in namespace ${s.namespace}`, ExitCode.BadInput);
+    if (!isTerminal(current.phase)) {
+      throw new KdeployError(`release ${current.id} is still ${current.phase}: use \`kdeploy abort ${s.app}\` to roll it back`, ExitCode.Locked);
+    }
+    const target = rollbackTarget(current, record.history);
+    if (!target) throw new KdeployError(`app ${s.app} has no earlier successful release to roll back to`, ExitCode.BadInput);
+    const config = (s.config ?? current.config) as KdeployConfig | undefined;
+    if (!config) throw new KdeployError(`the release record of ${s.app} has no config; pass kdeploy.yaml with -f`, ExitCode.BadInput);
+    return start({ ...s, config }, opts, hub, 'rolling', target, 'rollback');
+  });
+}
+
+/** Pure: the newest successful release whose version differs from what the app runs now. */
+export function rollbackTarget(current: ReleaseState, history: readonly ReleaseState[]): { version: string; image: string } | undefined {
+  const running = current.phase === 'completed' ? current.to : current.from;
+  const found = [current, ...history].find((r) => r.phase === 'completed' && r.to.version !== running?.version);
+  return found?.to;
+}

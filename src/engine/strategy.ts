@@ -1,0 +1,86 @@
+// The strategy plugin interface. A strategy turns the config and the release into a plan: ordered forward
+// steps and the rollback steps that undo them. The engine runs any plan, records the step index before a
+// step acts and after it finishes, and re-runs the current step after a crash, so every step must be
+// idempotent: doing it twice has the effect of doing it once.
+import type { KdeployConfig } from '../config/schema.js';
+import type { Cluster } from '../kube/cluster.js';
+import type { Clock, MetricProvider, Router } from './ports.js';
+import type { Diagnosis, ReleaseEvent, ReleaseState, StrategyKind } from './types.js';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** An event as a step emits it; the engine adds time, app and release id. */
+export type StepEvent = DistributiveOmit<ReleaseEvent, 'at' | 'app' | 'releaseId'>;
+
+/** Engine settings that are not part of kdeploy.yaml (tests and `simulate` shorten them). */
+export interface EngineTuning {
+  /** Overrides the readiness budget derived from the readiness probe. */
+  readinessTimeoutMs?: number;
+  /** How often time-based checks (readiness budget) are re-evaluated between watch events. Default 1000. */
+  recheckMs?: number;
+  /** Log lines of a failing pod attached to the diagnosis. Default 20. */
+  logLines?: number;
+}
+
+export interface StepContext {
+  readonly release: ReleaseState;
+  readonly config: KdeployConfig;
+  readonly cluster: Cluster;
+  readonly clock: Clock;
+  /** Aborted when the step must stop: abort requested, deadline, lost lock, caller's signal. */
+  readonly signal: AbortSignal;
+  readonly router?: Router;
+  readonly metrics: Readonly<Record<string, MetricProvider>>;
+  readonly tuning: EngineTuning;
+  emit(event: StepEvent): void;
+  /** Persists fields of the current release (e.g. `data`, `from`, `weights`) before the step goes on. */
+  save(patch: Partial<Pick<ReleaseState, 'from' | 'data' | 'weights' | 'measurements'>>): Promise<ReleaseState>;
+}
+
+/** A step either finishes (void) or asks to wait for `kdeploy promote` (canary pause without duration). */
+export type StepResult = void | { pause: string };
+
+export interface Step {
+  /** Short, stable name shown in status and stored in the record (`update-template`, `set-weight-20`). */
+  readonly name: string;
+  run(ctx: StepContext): Promise<StepResult>;
+}
+
+export interface Plan {
+  steps: Step[];
+  /** Run after a failure or an abort, from the first one, whatever forward step was reached. */
+  rollback: Step[];
+}
+
+export interface Strategy {
+  readonly name: StrategyKind;
+  /** Deterministic in (config, release): a resumed release rebuilds the same plan. */
+  plan(config: KdeployConfig, release: ReleaseState): Plan;
+}
+
+/** A step's verdict that the new version is bad: the engine rolls back and the release fails with this reason. */
+export class StepFailure extends Error {
+  override name = 'StepFailure';
+  constructor(
+    message: string,
+    readonly diagnosis?: Diagnosis,
+  ) {
+    super(message);
+  }
+}
+
+const registry = new Map<string, () => Promise<Strategy>>();
+
+/** Registers a strategy by name; a third-party package can add one. Loaded lazily on first use. */
+export function registerStrategy(name: string, load: () => Promise<Strategy>): void {
+  registry.set(name, load);
+}
+
+export async function loadStrategy(name: string): Promise<Strategy> {
+  const load = registry.get(name);
+  if (!load) {
+    throw Object.assign(new Error(`unknown strategy "${name}" (known: ${[...registry.keys()].join(', ')})`), { exitCode: 2 });
+  }
+  return load();
+}
+
+registerStrategy('rolling', async () => (await import('../../strategies/rolling.js')).rolling);
