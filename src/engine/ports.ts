@@ -30,6 +30,11 @@ export interface WeightResult {
   achieved: number;
   verified: boolean;
   detail?: string;
+  /**
+   * How long after this call the new split is fully in effect, so the engine waits that long before judging
+   * the step (Route 53: clients cache the previous answer for the record TTL). Absent means at once.
+   */
+  dwellMs?: number;
 }
 
 /** Which versions a router splits between. Set before the first setWeight (Argo's UpdateHash). */
