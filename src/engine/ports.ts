@@ -75,6 +75,8 @@ export interface MetricVars {
 export interface Measurement {
   values: number[];
   at: number;
+  /** measureRange only: the samples grouped by timestamp, oldest first (replay turns each into a measurement). */
+  points?: { at: number; values: number[] }[];
   raw?: unknown;
 }
 
@@ -83,7 +85,14 @@ export interface MetricProvider {
   readonly name: string;
   measure(query: string, vars: MetricVars, signal?: AbortSignal): Promise<Measurement>;
   /** Samples over a past window, for the canary judge and `kdeploy analyze`. */
-  measureRange?(query: string, vars: MetricVars, from: number, to: number, stepMs: number, signal?: AbortSignal): Promise<Measurement>;
+  measureRange?(
+    query: string,
+    vars: MetricVars,
+    from: number,
+    to: number,
+    stepMs: number,
+    signal?: AbortSignal,
+  ): Promise<Measurement>;
 }
 
 /** Raised by a plugin asked to do something it can't; the message says what and why. */

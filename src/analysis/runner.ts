@@ -1,0 +1,236 @@
+import pRetry from 'p-retry';
+import type { MetricConfig } from '../config/analysis-schema.js';
+import { ConfigError, type ConfigIssue, type ConfigPath } from '../config/errors.js';
+import type { Clock, MetricProvider, MetricVars } from '../engine/ports.js';
+import { checkCondition } from './condition.js';
+import { isRetryable } from './errors.js';
+import { providers as builtInProviders, type ProviderContext, type ProviderRegistry } from './registry.js';
+import {
+  type AnalysisRunState,
+  classify,
+  type MeasurementPhase,
+  type MeasurementRecord,
+  type MetricSpec,
+  recordMeasurement,
+  startRun,
+  stopRun,
+} from './run.js';
+import { renderTemplate, verbatim } from './template.js';
+
+// Runs an analysis: takes each metric's measurements on its own schedule (Clock time), folds them into the
+// pure run state (run.ts) and settles the moment the verdict is decided: a failing measurement resolves the
+// verdict in the same tick it arrives, and measurements still in flight are cancelled.
+
+/** A metric as in kdeploy.yaml, with any registered provider under `provider:`. */
+export type MetricDefinition = Omit<MetricConfig, 'provider'> & { provider: Record<string, unknown> };
+
+/** A metric ready to measure: its provider bound to its options and its query template. */
+export interface PreparedMetric extends MetricSpec {
+  provider: MetricProvider;
+  query: string;
+  /** The original definition (the judge and replay read its provider options). */
+  definition: MetricDefinition;
+}
+
+export interface PrepareOptions {
+  vars: MetricVars;
+  providers?: ProviderRegistry;
+  context?: ProviderContext;
+  /** Where the metrics are in the config, for error messages. */
+  path?: ConfigPath;
+  /** The config file's name, for error messages. */
+  source?: string;
+}
+
+export interface AnalysisOptions extends PrepareOptions {
+  metrics: readonly MetricDefinition[];
+  clock: Clock;
+  /** Aborting rejects the verdict with the signal's reason (the engine gave up, a person aborted). */
+  signal?: AbortSignal;
+  /** Called with every measurement as it finishes and the run state after it (persist it, report it). */
+  onMeasurement?: (record: MeasurementRecord, state: AnalysisRunState) => void;
+  /** A state saved from an earlier run of the same metrics: continue it instead of starting over. */
+  state?: AnalysisRunState;
+  /** Attempts after a failed provider call within one measurement (retryable errors only); default 2. */
+  retries?: number;
+  /** First backoff between those attempts, ms (real time); default 250. */
+  retryMinTimeoutMs?: number;
+}
+
+/**
+ * Binds each metric to its provider and checks what can be checked before anything runs: known provider,
+ * valid conditions, a query template that renders with the release's variables. Throws one ConfigError
+ * (exit code 2) naming every bad field.
+ */
+export async function prepareMetrics(
+  definitions: readonly MetricDefinition[],
+  options: PrepareOptions,
+): Promise<PreparedMetric[]> {
+  const registry = options.providers ?? builtInProviders;
+  const path = options.path ?? ['analysis', 'metrics'];
+  const source = options.source ?? 'kdeploy.yaml';
+  const issues: ConfigIssue[] = [];
+  const issue = (at: ConfigPath, message: string) => issues.push({ path: [...path, ...at], message, source });
+  const prepared: PreparedMetric[] = [];
+
+  for (const [i, def] of definitions.entries()) {
+    for (const field of ['successCondition', 'failureCondition'] as const) {
+      const problem = def[field] === undefined ? undefined : checkCondition(def[field]);
+      if (problem) issue([i, field], `not a valid CEL condition: ${problem}`);
+    }
+    const keys = Object.keys(def.provider);
+    const name = keys[0];
+    const factory = name === undefined ? undefined : registry.get(name);
+    if (keys.length !== 1 || !name || !factory) {
+      issue([i, 'provider'], `expected exactly one provider of: ${registry.names().join(', ')}`);
+      continue;
+    }
+    try {
+      const bound = await factory(def.provider[name] as Record<string, unknown>, options.context ?? {});
+      renderTemplate(bound.query, options.vars, verbatim);
+      prepared.push({ ...def, provider: bound.provider, query: bound.query, definition: def });
+    } catch (err) {
+      issue([i, 'provider', name], (err as Error).message);
+    }
+  }
+  if (issues.length) throw new ConfigError(issues);
+  return prepared;
+}
+
+/** Runs the analysis to its verdict; resolves with the final run state (`state.verdict`, `state.reason`). */
+export function runAnalysis(options: AnalysisOptions): Promise<AnalysisRunState> {
+  return new AnalysisRunner(options).start().verdict;
+}
+
+/** An analysis that runs alongside the release's steps (canary background analysis, rolling, blue/green). */
+export interface BackgroundAnalysis {
+  start(): BackgroundAnalysis;
+  /** Settles when the run decides (failed, error, inconclusive, or every bounded metric done) or is stopped. */
+  readonly verdict: Promise<AnalysisRunState>;
+  /** Ends the run (the release is over): successful unless a metric failed or was inconclusive. */
+  stop(): Promise<AnalysisRunState>;
+  /** The run state now, to persist or show. */
+  readonly state: AnalysisRunState | undefined;
+}
+
+export function backgroundAnalysis(options: AnalysisOptions): BackgroundAnalysis {
+  return new AnalysisRunner(options);
+}
+
+class AnalysisRunner implements BackgroundAnalysis {
+  readonly verdict: Promise<AnalysisRunState>;
+  private current?: AnalysisRunState;
+  private metrics: PreparedMetric[] = [];
+  private readonly cancel = new AbortController();
+  private settled = false;
+  private started = false;
+  private resolve!: (state: AnalysisRunState) => void;
+  private reject!: (err: unknown) => void;
+
+  constructor(private readonly options: AnalysisOptions) {
+    this.verdict = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.verdict.catch(() => {}); // the caller may only look at it later
+  }
+
+  get state(): AnalysisRunState | undefined {
+    return this.current;
+  }
+
+  start(): this {
+    if (this.started) return this;
+    this.started = true;
+    const external = this.options.signal;
+    if (external) {
+      if (external.aborted) this.fail(external.reason);
+      else external.addEventListener('abort', () => this.fail(external.reason), { once: true });
+    }
+    this.run().catch((err) => this.fail(err));
+    return this;
+  }
+
+  async stop(): Promise<AnalysisRunState> {
+    if (!this.settled) {
+      const now = this.options.clock.now();
+      this.finish(stopRun(this.current ?? startRun(this.metrics, now), now));
+    }
+    return this.verdict;
+  }
+
+  private async run(): Promise<void> {
+    const o = this.options;
+    this.metrics = await prepareMetrics(o.metrics, o);
+    if (this.settled) return;
+    const fresh = startRun(this.metrics, o.clock.now());
+    // Resuming: keep the saved progress of metrics that still exist; new metrics start fresh.
+    this.current = o.state
+      ? { ...o.state, metrics: { ...fresh.metrics, ...pick(o.state.metrics, Object.keys(fresh.metrics)) } }
+      : fresh;
+    if (this.current.verdict !== 'running') return this.finish(this.current);
+    await Promise.all(this.metrics.map((m) => this.loop(m)));
+  }
+
+  private async loop(metric: PreparedMetric): Promise<void> {
+    const { clock } = this.options;
+    const signal = this.cancel.signal;
+    while (!this.settled && this.current?.metrics[metric.name]?.phase === 'running') {
+      const wait = this.current.metrics[metric.name]!.nextAt - clock.now();
+      if (wait > 0) {
+        try {
+          await clock.sleep(wait, signal);
+        } catch (err) {
+          if (signal.aborted) return;
+          throw err;
+        }
+      }
+      const startedAt = clock.now();
+      const outcome = await this.measure(metric, signal);
+      if (signal.aborted || this.settled) return;
+      this.apply({ metric: metric.name, ...outcome, startedAt, finishedAt: clock.now() });
+    }
+  }
+
+  private async measure(
+    metric: PreparedMetric,
+    signal: AbortSignal,
+  ): Promise<{ phase: MeasurementPhase; values: number[]; message?: string }> {
+    try {
+      const m = await pRetry(() => metric.provider.measure(metric.query, this.options.vars, signal), {
+        retries: this.options.retries ?? 2,
+        minTimeout: this.options.retryMinTimeoutMs ?? 250,
+        signal,
+        shouldRetry: ({ error }) => isRetryable(error),
+      });
+      return { values: m.values, ...classify(metric, m.values) };
+    } catch (err) {
+      return { phase: 'error', values: [], message: (err as Error).message };
+    }
+  }
+
+  private apply(record: MeasurementRecord): void {
+    this.current = recordMeasurement(this.current!, this.metrics, record);
+    this.options.onMeasurement?.(record, this.current);
+    if (this.current.verdict !== 'running') this.finish(this.current);
+  }
+
+  private finish(state: AnalysisRunState): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.current = state;
+    this.cancel.abort();
+    this.resolve(state);
+  }
+
+  private fail(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.cancel.abort();
+    this.reject(err);
+  }
+}
+
+function pick<T>(record: Record<string, T>, keys: readonly string[]): Record<string, T> {
+  return Object.fromEntries(keys.filter((k) => k in record).map((k) => [k, record[k]!]));
+}
