@@ -14,18 +14,43 @@ export type Decision =
   | { kind: 'start-rollback'; outcome: 'failed' | 'aborted'; reason: string }
   | { kind: 'finish'; phase: TerminalPhase }
   | { kind: 'wait-promote' }
-  | { kind: 'promote' }
+  /** Go on running; `skipTo`: continue at that step, skipping the (skippable) ones before it. */
+  | { kind: 'promote'; skipTo?: number }
+  | { kind: 'pause'; by: string }
   | { kind: 'done' };
 
+export interface PlanShape {
+  steps: number;
+  rollback: number;
+  /** Per forward step: whether promote skips it (Step.skippable). */
+  skippable?: readonly boolean[];
+}
+
+/** The first step at or after `from` that promote --full doesn't skip. */
+function afterSkippable(from: number, plan: PlanShape): number {
+  let i = from;
+  while (i < plan.steps && plan.skippable?.[i]) i++;
+  return i;
+}
+
 /** What to do next for this release and plan. Pure: the whole policy of the engine's main loop. */
-export function decide(release: ReleaseState, plan: { steps: number; rollback: number }): Decision {
+export function decide(release: ReleaseState, plan: PlanShape): Decision {
   if (isTerminal(release.phase)) return { kind: 'done' };
-  const abort = release.requests.abort;
+  const { abort, promote, pause } = release.requests;
   if (release.phase === 'running' || release.phase === 'paused') {
     if (abort) return { kind: 'start-rollback', outcome: 'aborted', reason: `aborted by ${abort.by} at ${abort.at}` };
   }
-  if (release.phase === 'paused') return release.requests.promote ? { kind: 'promote' } : { kind: 'wait-promote' };
+  if (release.phase === 'paused') {
+    if (!promote) return { kind: 'wait-promote' };
+    const skipTo = promote.full ? afterSkippable(release.step, plan) : release.step;
+    return skipTo === release.step ? { kind: 'promote' } : { kind: 'promote', skipTo };
+  }
   if (release.phase === 'running') {
+    if (pause) return { kind: 'pause', by: pause.by };
+    // Promote while a waiting step runs (or is next) skips it, like Argo's promote of a running canary.
+    if (promote && plan.skippable?.[release.step]) {
+      return { kind: 'promote', skipTo: promote.full ? afterSkippable(release.step, plan) : release.step + 1 };
+    }
     return release.step < plan.steps ? { kind: 'run', list: 'steps', index: release.step } : { kind: 'finish', phase: 'completed' };
   }
   // rolling-back
@@ -66,10 +91,12 @@ export interface DriveResult {
 /** Why the work stopped before the release ended. */
 export class Interrupt extends Error {
   override name = 'Interrupt';
-  constructor(readonly why: 'abort-requested' | 'deadline' | 'signal' | 'lock-lost') {
+  constructor(readonly why: 'abort-requested' | 'promote-requested' | 'pause-requested' | 'deadline' | 'signal' | 'lock-lost') {
     super(
       {
         'abort-requested': 'abort requested',
+        'promote-requested': 'promote requested',
+        'pause-requested': 'pause requested',
         deadline: 'deadline reached',
         signal: 'interrupted',
         'lock-lost': 'the lock was taken over by another process',
@@ -90,7 +117,7 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
   const id = release.id;
   const config = release.config as KdeployConfig;
   const emit = (e: StepEvent) => reporter.emit({ ...e, at: clock.now(), app: release.app, releaseId: id } as never);
-  const counts = { steps: plan.steps.length, rollback: plan.rollback.length };
+  const counts: PlanShape = { steps: plan.steps.length, rollback: plan.rollback.length, skippable: plan.steps.map((s) => !!s.skippable) };
 
   // One controller for the whole run; a step's controller also stops on an abort request.
   const work = new AbortController();
@@ -111,6 +138,11 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
       const current = record.current;
       if (!current || current.id !== id) return;
       if (current.requests.abort && current.phase !== 'rolling-back') step?.abort(new Interrupt('abort-requested'));
+      // Promote and pause interrupt only a waiting step; any other step finishes first (next boundary).
+      else if (current.phase === 'running' && counts.skippable?.[current.step]) {
+        if (current.requests.pause) step?.abort(new Interrupt('pause-requested'));
+        else if (current.requests.promote) step?.abort(new Interrupt('promote-requested'));
+      }
       onRecord?.(current);
     }, watching.signal)
     .catch(() => {
@@ -142,8 +174,19 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
           else emit({ type: d.phase, reason: release.reason ?? d.phase, version });
           return { outcome: d.phase, release, reason: release.reason };
         }
-        case 'promote':
-          await update({ phase: 'running', requests: { ...release.requests, promote: undefined } });
+        case 'promote': {
+          const by = release.requests.promote?.by ?? 'someone';
+          await update({
+            phase: 'running',
+            requests: { ...release.requests, promote: undefined },
+            ...(d.skipTo !== undefined ? { step: d.skipTo, stepState: 'pending' as const } : {}),
+          });
+          if (d.skipTo !== undefined) emit({ type: 'info', message: `promoted by ${by}: continuing at step ${d.skipTo + 1}` });
+          continue;
+        }
+        case 'pause':
+          await update({ phase: 'paused', requests: { ...release.requests, pause: undefined } });
+          emit({ type: 'paused', reason: `paused by ${d.by}` });
           continue;
         case 'wait-promote': {
           if (options.until === 'paused') return { outcome: 'paused', release, reason: 'waiting for promote' };
@@ -177,7 +220,8 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
             if (stepSignal.aborted) throw stepSignal.reason;
           } catch (err) {
             const interrupt = stepSignal.aborted ? asInterrupt(stepSignal.reason) : undefined;
-            if (interrupt?.why === 'abort-requested') {
+            // A request arrived during a waiting step: decide again from the fresh record.
+            if (interrupt?.why === 'abort-requested' || interrupt?.why === 'promote-requested' || interrupt?.why === 'pause-requested') {
               release = requireCurrent((await records.read()).current);
               continue;
             }

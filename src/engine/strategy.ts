@@ -42,6 +42,12 @@ export type StepResult = void | { pause: string };
 export interface Step {
   /** Short, stable name shown in status and stored in the record (`update-template`, `set-weight-20`). */
   readonly name: string;
+  /**
+   * A waiting step (canary setWeight, pause, analysis): `kdeploy promote` interrupts and skips it,
+   * `promote --full` skips it and every skippable step after it, and `kdeploy pause` interrupts it (it re-runs
+   * on promote).
+   */
+  readonly skippable?: boolean;
   run(ctx: StepContext): Promise<StepResult>;
 }
 

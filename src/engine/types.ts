@@ -46,6 +46,8 @@ export interface Diagnosis {
 export interface ReleaseRequests {
   abort?: { at: string; by: string };
   promote?: { at: string; by: string; full?: boolean };
+  /** Hold the release at its current step (or the next step boundary) until promote. */
+  pause?: { at: string; by: string };
 }
 
 export interface MeasurementRecord {
