@@ -25,7 +25,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitUntilAnswering(endpoint: string, child: ChildProcess, log: () => string, timeoutMs = 30_000): Promise<void> {
+async function waitUntilAnswering(
+  endpoint: string,
+  child: ChildProcess,
+  log: () => string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}:\n${log()}`);

@@ -38,20 +38,32 @@ async function createInfra(): Promise<Infra> {
   const VpcId = vpc.Vpc!.VpcId!;
   const subnets = await Promise.all(
     ['a', 'b'].map((az, i) =>
-      ec2.send(new CreateSubnetCommand({ VpcId, CidrBlock: `10.0.${i}.0/24`, AvailabilityZone: `${region}${az}` })),
+      ec2.send(
+        new CreateSubnetCommand({ VpcId, CidrBlock: `10.0.${i}.0/24`, AvailabilityZone: `${region}${az}` }),
+      ),
     ),
   );
   const lb = await elb.send(
-    new CreateLoadBalancerCommand({ Name: 'shop', Subnets: subnets.map((s) => s.Subnet!.SubnetId!), Type: 'application' }),
+    new CreateLoadBalancerCommand({
+      Name: 'shop',
+      Subnets: subnets.map((s) => s.Subnet!.SubnetId!),
+      Type: 'application',
+    }),
   );
   const LoadBalancerArn = lb.LoadBalancers![0]!.LoadBalancerArn!;
   const tg = async (Name: string) => {
-    const out = await elb.send(new CreateTargetGroupCommand({ Name, Protocol: 'HTTP', Port: 8080, VpcId, TargetType: 'ip' }));
+    const out = await elb.send(
+      new CreateTargetGroupCommand({ Name, Protocol: 'HTTP', Port: 8080, VpcId, TargetType: 'ip' }),
+    );
     const arn = out.TargetGroups![0]!.TargetGroupArn!;
-    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: '10.0.0.10', Port: 8080 }] }));
+    await elb.send(
+      new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: '10.0.0.10', Port: 8080 }] }),
+    );
     return arn;
   };
-  const [stable, canary, ...spare] = await Promise.all(['shop-stable', 'shop-canary', 's1', 's2', 's3', 's4'].map(tg));
+  const [stable, canary, ...spare] = await Promise.all(
+    ['shop-stable', 'shop-canary', 's1', 's2', 's3', 's4'].map(tg),
+  );
   const listener = await elb.send(
     new CreateListenerCommand({
       LoadBalancerArn,
@@ -85,7 +97,16 @@ async function listenerWeights(): Promise<Record<string, number>> {
   const action = out.Listeners![0]!.DefaultActions![0]!;
   // A plain forward (as created) carries only TargetGroupArn, which ALB treats as weight 1.
   const groups = action.ForwardConfig?.TargetGroups ?? [{ TargetGroupArn: action.TargetGroupArn, Weight: 1 }];
-  return Object.fromEntries(groups.map((g) => [g.TargetGroupArn === infra.stable ? 'stable' : g.TargetGroupArn === infra.canary ? 'canary' : g.TargetGroupArn!, g.Weight!]));
+  return Object.fromEntries(
+    groups.map((g) => [
+      g.TargetGroupArn === infra.stable
+        ? 'stable'
+        : g.TargetGroupArn === infra.canary
+          ? 'canary'
+          : g.TargetGroupArn!,
+      g.Weight!,
+    ]),
+  );
 }
 
 function router(extra: Record<string, unknown> = {}) {
@@ -184,7 +205,10 @@ describe('alb router on moto', () => {
           {
             Type: 'forward',
             ForwardConfig: {
-              TargetGroups: [infra.stable, ...infra.spare].map((TargetGroupArn, i) => ({ TargetGroupArn, Weight: i === 0 ? 1 : 0 })),
+              TargetGroups: [infra.stable, ...infra.spare].map((TargetGroupArn, i) => ({
+                TargetGroupArn,
+                Weight: i === 0 ? 1 : 0,
+              })),
             },
           },
         ],
@@ -192,14 +216,19 @@ describe('alb router on moto', () => {
     );
     const before = await listenerWeights();
     const r = await router();
-    await expect(r.prepare(targets)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/at most 5 target groups/) });
+    await expect(r.prepare(targets)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/at most 5 target groups/),
+    });
     expect(await listenerWeights()).toEqual(before);
   });
 
   it('describe lists the calls without making them', async () => {
     const r = await router();
     const calls = r.describe(10);
-    expect(calls).toContain(`elbv2:ModifyListener ${infra.listenerArn} forward stable=900 canary=100 (other actions and stickiness kept)`);
+    expect(calls).toContain(
+      `elbv2:ModifyListener ${infra.listenerArn} forward stable=900 canary=100 (other actions and stickiness kept)`,
+    );
     expect(calls[0]).toMatch(/^elbv2:DescribeTargetHealth .*until healthy/);
     expect(await listenerWeights()).toEqual({ stable: 1 });
   });

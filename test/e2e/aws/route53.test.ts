@@ -1,6 +1,10 @@
 import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
-import { CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  CreateHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { routerSchema } from '../../../src/config/router-schema.js';
 import { createAwsRouter } from '../../../src/traffic/aws-routers.js';
@@ -15,7 +19,10 @@ let r53: Route53Client;
 let zoneId: string;
 
 /** Forwards to moto; answers the first `throttle` ChangeResourceRecordSets calls with Route 53's Throttling error. */
-async function throttlingProxy(target: string, throttle: number): Promise<{ endpoint: string; changes: () => number; close: () => Promise<void> }> {
+async function throttlingProxy(
+  target: string,
+  throttle: number,
+): Promise<{ endpoint: string; changes: () => number; close: () => Promise<void> }> {
   let changes = 0;
   const server: Server = createServer((req, res) => {
     const isChange = req.method === 'POST' && /\/rrset\/?$/.test(req.url ?? '');
@@ -29,10 +36,14 @@ async function throttlingProxy(target: string, throttle: number): Promise<{ endp
       return;
     }
     const url = new URL(req.url ?? '/', target);
-    const upstream = request(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
+    const upstream = request(
+      url,
+      { method: req.method, headers: { ...req.headers, host: url.host } },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
     req.pipe(upstream);
   });
   server.listen(0, '127.0.0.1');
@@ -51,7 +62,9 @@ async function throttlingProxy(target: string, throttle: number): Promise<{ endp
 
 async function recordWeights(): Promise<Record<string, number | undefined>> {
   const out = await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
-  const weighted = (out.ResourceRecordSets ?? []).filter((r) => r.Name === 'shop.example.com.' && r.Type === 'CNAME');
+  const weighted = (out.ResourceRecordSets ?? []).filter(
+    (r) => r.Name === 'shop.example.com.' && r.Type === 'CNAME',
+  );
   return Object.fromEntries(weighted.map((r) => [r.SetIdentifier!, r.Weight]));
 }
 
@@ -86,7 +99,9 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await moto.reset();
-  const zone = await r53.send(new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `kdeploy-${Date.now()}` }));
+  const zone = await r53.send(
+    new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `kdeploy-${Date.now()}` }),
+  );
   zoneId = zone.HostedZone!.Id!.replace('/hostedzone/', '');
 });
 
@@ -102,7 +117,12 @@ describe('route53 router on moto', () => {
       [100, 0, 200],
     ] as const) {
       const result = await r.setWeight(percent);
-      expect(result).toMatchObject({ requested: percent, achieved: percent, verified: true, dwellMs: 30_000 });
+      expect(result).toMatchObject({
+        requested: percent,
+        achieved: percent,
+        verified: true,
+        dwellMs: 30_000,
+      });
       expect(await recordWeights()).toEqual({ 'prod-shop-stable': stable, 'prod-shop-canary': canary });
     }
     expect(await r.getWeights()).toEqual({ stable: 0, canary: 100 });
@@ -140,7 +160,9 @@ describe('route53 router on moto', () => {
       const r = await router(proxy.endpoint);
       await expect(r.setWeight(10)).rejects.toMatchObject({
         exitCode: 5,
-        message: expect.stringMatching(/route53:ChangeResourceRecordSets .*Throttling.*gave up after retries/),
+        message: expect.stringMatching(
+          /route53:ChangeResourceRecordSets .*Throttling.*gave up after retries/,
+        ),
       });
       expect(proxy.changes()).toBe(5);
     } finally {
@@ -155,12 +177,23 @@ describe('route53 router on moto', () => {
         HostedZoneId: zoneId,
         ChangeBatch: {
           Changes: [
-            { Action: 'CREATE', ResourceRecordSet: { Name: 'shop.example.com', Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: 'old.example.net' }] } },
+            {
+              Action: 'CREATE',
+              ResourceRecordSet: {
+                Name: 'shop.example.com',
+                Type: 'CNAME',
+                TTL: 60,
+                ResourceRecords: [{ Value: 'old.example.net' }],
+              },
+            },
           ],
         },
       }),
     );
     const r = await router();
-    await expect(r.prepare(targets)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/non-weighted record/) });
+    await expect(r.prepare(targets)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/non-weighted record/),
+    });
   });
 });
