@@ -35,9 +35,41 @@ function analysisRefs(config: KdeployConfig): { path: ConfigPath; ref: AnalysisR
   return refs.filter((r): r is { path: ConfigPath; ref: AnalysisRef } => r.ref !== undefined);
 }
 
+// Kubernetes' rules for label and annotation keys (an optional DNS-subdomain prefix and a name) and label values,
+// checked here so the API server never has to reject a half-applied release.
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const RESERVED_PREFIX = 'kdeploy.dev/';
+
+function keyProblem(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = key.slice(slash + 1);
+  if (prefix !== undefined && !DNS_SUBDOMAIN.test(prefix)) return 'the key prefix must be a DNS subdomain (example.com/)';
+  if (!LABEL_NAME.test(name)) return 'the key name must be 1-63 letters, digits, -, _ or ., starting and ending alphanumeric';
+  return undefined;
+}
+
+function checkMetadataMaps(config: KdeployConfig, errors: CrossCheckResult['errors']): void {
+  for (const field of ['labels', 'podLabels', 'annotations', 'podAnnotations'] as const) {
+    const isLabel = field === 'labels' || field === 'podLabels';
+    for (const [key, value] of Object.entries(config[field])) {
+      const problem = key.startsWith(RESERVED_PREFIX)
+        ? `${RESERVED_PREFIX}* keys are set by kdeploy`
+        : (keyProblem(key) ??
+          (isLabel && value !== '' && !LABEL_NAME.test(value)
+            ? `label values must be at most 63 letters, digits, -, _ or ., starting and ending alphanumeric; got ${JSON.stringify(value)}`
+            : undefined));
+      if (problem) errors.push({ path: [field, key], message: problem });
+    }
+  }
+}
+
 export function crossCheck(config: KdeployConfig): CrossCheckResult {
   const errors: CrossCheckResult['errors'] = [];
   const warnings: CrossCheckResult['warnings'] = [];
+
+  checkMetadataMaps(config, errors);
 
   for (const i of duplicates(config.ports, (p) => p.name)) {
     errors.push({

@@ -38,6 +38,16 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
+/** The problem with a `-n` value, if any: namespaces are DNS labels. */
+export function namespaceFlagIssue(namespace: string): ConfigIssue | undefined {
+  if (DNS_LABEL.test(namespace) && namespace.length <= 63) return undefined;
+  return {
+    path: [],
+    source: '--namespace',
+    message: `expected a DNS label (at most 63 lower-case letters, digits and -), got ${JSON.stringify(namespace)}`,
+  };
+}
+
 /** Reads and validates the config file. Throws ConfigError (exit 2) naming every problem. */
 export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
   const file = options.file ?? DEFAULT_CONFIG_FILE;
@@ -110,14 +120,9 @@ export function parseConfig(text: string, options: LoadOptions & { path?: string
   const warnings = checks.warnings.map((w) => formatIssue(at(w.path, w.message)));
 
   if (options.namespace !== undefined) {
-    if (DNS_LABEL.test(options.namespace) && options.namespace.length <= 63)
-      config.namespace = options.namespace;
-    else
-      issues.push({
-        path: [],
-        source: '--namespace',
-        message: `expected a DNS label (lower-case letters, digits and -), got ${JSON.stringify(options.namespace)}`,
-      });
+    const problem = namespaceFlagIssue(options.namespace);
+    if (problem) issues.push(problem);
+    else config.namespace = options.namespace;
   }
   let image: ImageRef | undefined;
   if (options.to !== undefined) {

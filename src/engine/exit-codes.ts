@@ -22,5 +22,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 /** The exit code an error asks for: any error may carry `exitCode` (ConfigError, KubeError, lock errors). */
 export function exitCodeOf(err: unknown): ExitCode | undefined {
   const code = (err as { exitCode?: unknown } | null)?.exitCode;
-  return typeof code === 'number' && Object.values(ExitCode).includes(code as ExitCode) ? (code as ExitCode) : undefined;
+  return typeof code === 'number' && Object.values(ExitCode).includes(code as ExitCode)
+    ? (code as ExitCode)
+    : undefined;
 }

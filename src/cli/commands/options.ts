@@ -1,0 +1,26 @@
+import type { Argv } from 'yargs';
+
+// Flags shared by several commands.
+
+export const STRATEGIES = ['rolling', 'bluegreen', 'canary'] as const;
+
+export function withTo<T>(y: Argv<T>, required: boolean) {
+  return y.option('to', {
+    type: 'string',
+    demandOption: required ? 'pass the new version with --to <tag|image>' : false,
+    describe: required
+      ? 'The new version: a tag of image.repository (v2) or a full image reference (repo:tag, repo@sha256:…)'
+      : 'The version to render (default: latest)',
+  });
+}
+
+export function withTemplates<T>(y: Argv<T>) {
+  return y.option('templates', {
+    type: 'string',
+    describe: 'A folder whose *.yaml.hbs files replace the built-in templates',
+  });
+}
+
+export function withApp<T>(y: Argv<T>) {
+  return y.positional('app', { type: 'string', describe: 'The app (default: app in kdeploy.yaml)' });
+}

@@ -1,0 +1,20 @@
+import type { CommandModule } from 'yargs';
+import type { GlobalArgs } from '../args.js';
+import { notImplemented } from './lazy.js';
+import { STRATEGIES, withTemplates, withTo } from './options.js';
+
+export const planCommand: CommandModule<
+  GlobalArgs,
+  GlobalArgs & { to?: string; strategy: string; templates?: string }
+> = {
+  command: 'plan',
+  describe:
+    'Show the manifests, weight schedule, duration and time-to-detect of a release; a diff when a cluster is reachable',
+  builder: (y) =>
+    withTemplates(withTo(y, true)).option('strategy', {
+      choices: STRATEGIES,
+      default: 'canary' as const,
+      describe: 'The strategy to plan',
+    }),
+  handler: notImplemented('plan', () => import('../actions/validate.js')),
+};

@@ -1,0 +1,12 @@
+import type { CommandModule } from 'yargs';
+import type { GlobalArgs } from '../args.js';
+import { notImplemented } from './lazy.js';
+import { withTemplates, withTo } from './options.js';
+
+export const rollingCommand: CommandModule<GlobalArgs, GlobalArgs & { to?: string; templates?: string }> = {
+  command: 'rolling',
+  describe: 'Patch the Deployment and let Kubernetes roll it out; roll back if it fails',
+  builder: (y) =>
+    withTemplates(withTo(y, true)).example('$0 rolling --to v2', 'release tag v2 of image.repository'),
+  handler: notImplemented('rolling', () => import('../actions/validate.js')),
+};

@@ -1,0 +1,20 @@
+import type { CommandModule } from 'yargs';
+import type { GlobalArgs } from '../args.js';
+import { notImplemented } from './lazy.js';
+import { STRATEGIES, withTo } from './options.js';
+
+export const simulateCommand: CommandModule<
+  GlobalArgs,
+  GlobalArgs & { strategy?: string; to?: string; scenario?: string }
+> = {
+  command: 'simulate <strategy>',
+  describe: 'Run a release on the embedded simulated cluster in virtual time',
+  builder: (y) =>
+    withTo(y, true)
+      .positional('strategy', { choices: STRATEGIES, describe: 'The strategy to simulate' })
+      .option('scenario', {
+        type: 'string',
+        describe: 'How the new version behaves (healthy, crashloop, slow-ready, high-errors…)',
+      }),
+  handler: notImplemented('simulate', () => import('../actions/validate.js')),
+};
