@@ -8,10 +8,9 @@
 // cluster whether its effect already happened.
 import type { KdeployConfig } from '../src/config/schema.js';
 import { statusOf } from '../src/kube/errors.js';
-import { awaitRollout, type DeploymentLike, type PodTemplate, RELEASE_ANNOTATION } from '../src/engine/rollout.js';
+import { awaitRollout, type DeploymentLike, type PodTemplate, RELEASE_ANNOTATION, versionOfTemplate } from '../src/engine/rollout.js';
 import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.js';
-import type { ReleaseState, VersionRef } from '../src/engine/types.js';
-import { LABELS } from '../src/manifests/view.js';
+import type { ReleaseState } from '../src/engine/types.js';
 import { type Manifest, renderManifests } from '../src/manifests/render.js';
 
 /** What the release remembers about the cluster before it changed anything. */
@@ -30,15 +29,6 @@ const data = (r: ReleaseState) => r.data as RollingData;
 const deploymentRef = (c: KdeployConfig) => ({ apiVersion: 'apps/v1', kind: 'Deployment', name: c.app, namespace: c.namespace });
 const serviceRef = (c: KdeployConfig) => ({ apiVersion: 'v1', kind: 'Service', name: c.app, namespace: c.namespace });
 const releaseOf = (meta: { annotations?: Record<string, string> } | undefined) => meta?.annotations?.[RELEASE_ANNOTATION];
-
-/** The version a template runs: its version label, else the image tag. */
-export function versionOfTemplate(template: PodTemplate | undefined, app: string): VersionRef {
-  const containers = template?.spec?.containers ?? [];
-  const image = (containers.find((c) => c.name === app) ?? containers[0])?.image ?? '';
-  const lastSegment = image.split('/').pop() ?? '';
-  const tag = image.includes('@') ? image.split('@')[1]?.replace(':', '-').slice(0, 19) : lastSegment.split(':')[1];
-  return { version: template?.metadata?.labels?.[LABELS.version] ?? tag ?? 'latest', image };
-}
 
 function render(ctx: StepContext): { deployment: Manifest; service: Manifest } {
   const [deployment, service] = renderManifests(ctx.config, { version: ctx.release.to.version, image: ctx.release.to.image });

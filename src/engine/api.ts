@@ -10,11 +10,13 @@ import { Cluster } from '../kube/cluster.js';
 import { loadKubeConfig, selectContext } from '../kube/kubeconfig.js';
 import { RealClock } from './clock.js';
 import { ExitCode } from './exit-codes.js';
-import { LeaseLock, LockedError, parseHolder } from './lock.js';
+import { diagnosePods } from './diagnose.js';
+import { decideLock, LeaseLock, type LeaseObject, LockedError, parseHolder } from './lock.js';
 import type { Clock, MetricProvider, Router } from './ports.js';
 import { drive, type DriveResult } from './reconciler.js';
 import { ConfigMapRecordStore, patchCurrent, type RecordStore, startRelease } from './record.js';
 import { EventHub } from './reporter.js';
+import { type DeploymentLike, type PodObject, versionOfTemplate } from './rollout.js';
 import { type EngineTuning, loadStrategy } from './strategy.js';
 import { isTerminal, type Outcome, type ReleaseEvent, type ReleaseState, type StrategyKind } from './types.js';
 
@@ -377,4 +379,125 @@ export function rollbackTarget(current: ReleaseState, history: readonly ReleaseS
   const running = current.phase === 'completed' ? current.to : current.from;
   const found = [current, ...history].find((r) => r.phase === 'completed' && r.to.version !== running?.version);
   return found?.to;
+}
+
+export interface PodSummary {
+  name: string;
+  version: string;
+  phase: string;
+  ready: boolean;
+  restarts: number;
+  /** Why it isn't healthy, when the diagnosis names something. */
+  problem?: string;
+}
+
+export interface StatusReport {
+  app: string;
+  namespace: string;
+  release: ReleaseState | null;
+  history: Pick<ReleaseState, 'id' | 'phase' | 'from' | 'to' | 'startedAt' | 'finishedAt' | 'reason' | 'kind'>[];
+  deployment: { name: string; version: string; image: string; desired: number; updated: number; ready: number; available: number } | null;
+  pods: PodSummary[];
+  lock: { holder: string; renewTime?: string; expired: boolean } | null;
+  events: { at: string; type: string; reason: string; object: string; message: string }[];
+}
+
+interface KubeEvent {
+  type?: string;
+  reason?: string;
+  message?: string;
+  involvedObject?: { kind?: string; name?: string };
+  lastTimestamp?: string;
+  eventTime?: string;
+  metadata?: { creationTimestamp?: string };
+}
+
+/** `kdeploy status`: the record, the Deployment, its pods, the lock and the app's recent Kubernetes events. */
+export async function status(opts: AppOptions): Promise<StatusReport> {
+  return statusOf(await session(opts));
+}
+
+async function statusOf(s: Session): Promise<StatusReport> {
+  const [record, dep, lease, events] = await Promise.all([
+    s.records.read(),
+    s.cluster.get<DeploymentLike>({ apiVersion: 'apps/v1', kind: 'Deployment', name: s.app, namespace: s.namespace }),
+    s.cluster.get<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: `kdeploy-${s.app}`, namespace: s.namespace }),
+    s.cluster.list('v1', 'Event', { namespace: s.namespace }).then((l) => l.items as KubeEvent[]),
+  ]);
+  const selector = Object.entries(dep?.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  const pods = dep && selector ? (await s.cluster.list<PodObject>('v1', 'Pod', { namespace: s.namespace, labelSelector: selector })).items : [];
+  const now = s.clock.now();
+  const current = record.current ? (({ config: _c, ...rest }) => rest as ReleaseState)(record.current) : null;
+  const lockDecision = lease?.spec?.holderIdentity ? decideLock(lease.spec, '', now) : undefined;
+  const at = (e: KubeEvent) => e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '';
+  return {
+    app: s.app,
+    namespace: s.namespace,
+    release: current,
+    history: record.history.map(({ id, phase, from, to, startedAt, finishedAt, reason, kind }) => ({ id, phase, from, to, startedAt, finishedAt, reason, kind })),
+    deployment: dep
+      ? {
+          name: s.app,
+          ...versionOfTemplate(dep.spec?.template, s.app),
+          desired: dep.spec?.replicas ?? 0,
+          updated: dep.status?.updatedReplicas ?? 0,
+          ready: dep.status?.readyReplicas ?? 0,
+          available: dep.status?.availableReplicas ?? 0,
+        }
+      : null,
+    pods: pods.map((p) => summarizePod(p, now)),
+    lock: lease?.spec?.holderIdentity
+      ? { holder: lease.spec.holderIdentity, renewTime: String(lease.spec.renewTime ?? ''), expired: lockDecision?.kind === 'take-over' }
+      : null,
+    events: events
+      .filter((e) => e.involvedObject?.name?.startsWith(s.app))
+      .sort((a, b) => at(a).localeCompare(at(b)))
+      .slice(-10)
+      .map((e) => ({ at: at(e), type: e.type ?? '', reason: e.reason ?? '', object: `${e.involvedObject?.kind}/${e.involvedObject?.name}`, message: e.message ?? '' })),
+  };
+}
+
+function summarizePod(p: PodObject, now: number): PodSummary {
+  const statuses = p.status?.containerStatuses ?? [];
+  return {
+    name: p.metadata?.name ?? '',
+    version: (p.metadata as { labels?: Record<string, string> } | undefined)?.labels?.['kdeploy.dev/version'] ?? '',
+    phase: p.metadata?.deletionTimestamp ? 'Terminating' : (p.status?.phase ?? 'Unknown'),
+    ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    restarts: statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0),
+    problem: diagnosePods([p], { now, readinessTimeoutMs: 30_000 })?.reason,
+  };
+}
+
+/**
+ * `kdeploy status --watch`: calls `onReport` with a fresh report whenever the record, the Deployment or its
+ * pods change (watches, coalesced), until the signal aborts.
+ */
+export async function watchStatus(opts: AppOptions, onReport: (r: StatusReport) => void, signal: AbortSignal): Promise<void> {
+  const s = await session(opts);
+  let pending: Promise<void> | undefined;
+  let again = false;
+  const refresh = () => {
+    if (pending) {
+      again = true;
+      return;
+    }
+    pending = statusOf(s)
+      .then((r) => {
+        if (!signal.aborted) onReport(r);
+      })
+      .finally(() => {
+        pending = undefined;
+        if (again && !signal.aborted) {
+          again = false;
+          refresh();
+        }
+      });
+  };
+  const ns = s.namespace;
+  await Promise.all([
+    s.records.watch(refresh, signal),
+    s.cluster.watch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, fieldSelector: `metadata.name=${s.app}` }, refresh, signal),
+    s.cluster.watch({ apiVersion: 'v1', kind: 'Pod', namespace: ns }, refresh, signal),
+  ]);
 }

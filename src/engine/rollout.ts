@@ -5,7 +5,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { diagnoseDeployment, diagnosePods, readinessTimeoutFor, type DeploymentConditionLike, type PodLike } from './diagnose.js';
 import { type StepContext, StepFailure } from './strategy.js';
-import type { Diagnosis } from './types.js';
+import type { Diagnosis, VersionRef } from './types.js';
 
 export const RELEASE_ANNOTATION = 'kdeploy.dev/release';
 
@@ -201,4 +201,13 @@ async function withLogs(ctx: StepContext, diagnosis: Diagnosis): Promise<Diagnos
     // Logs are a courtesy: a failure to fetch them must not hide the diagnosis.
     return diagnosis;
   }
+}
+
+/** The version a pod template runs: its `kdeploy.dev/version` label, else the image tag (or digest). */
+export function versionOfTemplate(template: PodTemplate | undefined, app: string): VersionRef {
+  const containers = template?.spec?.containers ?? [];
+  const image = (containers.find((c) => c.name === app) ?? containers[0])?.image ?? '';
+  const [, digest] = image.split('@');
+  const tag = digest ? digest.replace(':', '-').slice(0, 19) : (image.split('/').pop() ?? '').split(':')[1];
+  return { version: template?.metadata?.labels?.['kdeploy.dev/version'] ?? tag ?? 'latest', image };
 }

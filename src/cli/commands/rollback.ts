@@ -1,11 +1,11 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../args.js';
-import { notImplemented } from './lazy.js';
+import { lazy } from './lazy.js';
 import { withApp } from './options.js';
 
 export const rollbackCommand: CommandModule<GlobalArgs, GlobalArgs & { app?: string }> = {
   command: 'rollback [app]',
   describe: 'Return to the previous version (after a completed release too)',
   builder: (y) => withApp(y),
-  handler: notImplemented('rollback'),
+  handler: lazy(async () => ({ run: (await import('../actions/release.js')).rollbackAction })),
 };

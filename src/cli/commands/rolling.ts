@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../args.js';
-import { notImplemented } from './lazy.js';
+import { lazy } from './lazy.js';
 import { withTemplates, withTo } from './options.js';
 
 export const rollingCommand: CommandModule<GlobalArgs, GlobalArgs & { to?: string; templates?: string }> = {
@@ -8,5 +8,5 @@ export const rollingCommand: CommandModule<GlobalArgs, GlobalArgs & { to?: strin
   describe: 'Patch the Deployment and let Kubernetes roll it out; roll back if it fails',
   builder: (y) =>
     withTemplates(withTo(y, true)).example('$0 rolling --to v2', 'release tag v2 of image.repository'),
-  handler: notImplemented('rolling', () => import('../actions/validate.js')),
+  handler: lazy(async () => ({ run: (await import('../actions/release.js')).rolling })),
 };

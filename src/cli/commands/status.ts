@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../args.js';
-import { notImplemented } from './lazy.js';
+import { lazy } from './lazy.js';
 import { withApp } from './options.js';
 
 export const statusCommand: CommandModule<
@@ -16,5 +16,5 @@ export const statusCommand: CommandModule<
         choices: ['completed', 'paused'] as const,
         describe: 'Wait until the release completes (exit 0/1) or pauses for promote (exit 3)',
       }),
-  handler: notImplemented('status'),
+  handler: lazy(async () => ({ run: (await import('../actions/release.js')).statusAction })),
 };
