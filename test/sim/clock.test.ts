@@ -1,0 +1,87 @@
+import { describe, expect, test } from 'vitest';
+import { RealClock, VirtualClock } from '../../src/engine/clock.js';
+
+describe('VirtualClock', () => {
+  test('advance fires timers in due order, ties in creation order, and timers set by timers', async () => {
+    const clock = new VirtualClock({ start: 0 });
+    const fired: string[] = [];
+    clock.sleep(300).then(() => fired.push('c@300'));
+    clock.sleep(100).then(() => {
+      fired.push('a@100');
+      clock.sleep(50).then(() => fired.push('a2@150'));
+    });
+    clock.sleep(100).then(() => fired.push('b@100'));
+    await clock.advance(200);
+    expect(fired).toEqual(['a@100', 'b@100', 'a2@150']);
+    expect(clock.now()).toBe(200);
+    await clock.advance(100);
+    expect(fired).toEqual(['a@100', 'b@100', 'a2@150', 'c@300']);
+    expect(clock.pending).toBe(0);
+  });
+
+  test('time does not move by itself without auto-advance', async () => {
+    const clock = new VirtualClock({ start: 5_000 });
+    let done = false;
+    clock.sleep(10).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(done).toBe(false);
+    expect(clock.now()).toBe(5_000);
+    expect(clock.nextDue()).toBe(5_010);
+  });
+
+  test('abort rejects with the signal reason and removes the timer', async () => {
+    const clock = new VirtualClock({ start: 0 });
+    const ac = new AbortController();
+    const p = clock.sleep(1000, ac.signal);
+    ac.abort(new Error('stop'));
+    await expect(p).rejects.toThrow('stop');
+    expect(clock.pending).toBe(0);
+    const pre = new AbortController();
+    pre.abort(new Error('already'));
+    await expect(clock.sleep(1, pre.signal)).rejects.toThrow('already');
+  });
+
+  test('auto-advance rehearses a 30-minute sequence of sleeps in well under a second', async () => {
+    const clock = new VirtualClock({ start: 0, autoAdvance: true });
+    const started = performance.now();
+    for (let step = 0; step < 12; step++) await clock.sleep(150_000);
+    expect(clock.now()).toBe(30 * 60_000);
+    expect(performance.now() - started).toBeLessThan(1000);
+    clock.dispose();
+  });
+
+  test('auto-advance waits while work is held', async () => {
+    const clock = new VirtualClock({ start: 0, autoAdvance: true });
+    const release = clock.hold();
+    let done = false;
+    clock.sleep(60_000).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 15));
+    expect(done).toBe(false);
+    release();
+    await new Promise((r) => setTimeout(r, 15));
+    expect(done).toBe(true);
+    expect(clock.now()).toBe(60_000);
+    clock.dispose();
+  });
+
+  test('runNext jumps to the next timer', async () => {
+    const clock = new VirtualClock({ start: 0 });
+    clock.sleep(42);
+    expect(await clock.runNext()).toBe(true);
+    expect(clock.now()).toBe(42);
+    expect(await clock.runNext()).toBe(false);
+  });
+});
+
+describe('RealClock', () => {
+  test('sleeps in wall time and can be aborted', async () => {
+    const clock = new RealClock();
+    const t0 = Date.now();
+    await clock.sleep(15);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(14);
+    const ac = new AbortController();
+    const p = clock.sleep(10_000, ac.signal);
+    ac.abort(new Error('cancelled'));
+    await expect(p).rejects.toThrow('cancelled');
+  });
+});
