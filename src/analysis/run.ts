@@ -15,7 +15,8 @@ import { evaluateCondition } from './condition.js';
 //   error         the provider failed after its retries, or a condition failed to evaluate; counts against
 //                 consecutiveErrorLimit only, and doesn't use up `count`.
 // A metric is decided when failed > failureLimit (failed), consecutive errors > consecutiveErrorLimit (error),
-// inconclusive + no-data > inconclusiveLimit (inconclusive), or after `count` measurements (successful).
+// inconclusive + no-data > inconclusiveLimit (inconclusive), or after `count` measurements (successful, or
+// inconclusive when none of them was successful).
 // The run fails or errors as soon as one metric does; otherwise it ends when every metric has ended, or is
 // stopped (background analysis at the end of a release).
 
@@ -171,7 +172,8 @@ export function recordMeasurement(
     m.phase = 'inconclusive';
     m.message = `${m.inconclusive} inconclusive and ${m.noData} without data (inconclusiveLimit ${spec.inconclusiveLimit})${last}`;
   } else if (spec.count && m.measured >= spec.count) {
-    m.phase = 'successful';
+    // Limits high enough to absorb every measurement must not turn "no evidence" into a pass.
+    m.phase = m.successful ? 'successful' : 'inconclusive';
     m.message = `${m.successful} of ${plural(m.measured, 'measurement')} successful`;
   }
   return assess({ ...state, metrics: { ...state.metrics, [record.metric]: m } }, specs, record.finishedAt);

@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
 
-// Analysis settings: metrics with their provider, query and conditions. The providers and the judge are
-// implemented by the analysis issue; until then a config that uses analysis is rejected at run time.
+// Analysis settings: metrics with their provider, query and conditions (src/analysis runs them). Queries are
+// Handlebars templates over the release's variables ({{app}}, {{namespace}}, {{stableVersion}},
+// {{canaryVersion}}, {{stablePodTemplateHash}}, {{canaryPodTemplateHash}}; judge metrics also {{version}} and
+// {{track}}). Conditions are CEL: they and the templates are checked by src/analysis before anything runs, so
+// this schema stays free of the CEL and Handlebars modules that `kdeploy --help` shouldn't load.
 
 const prometheusProvider = z.strictObject({
   prometheus: z.strictObject({
@@ -11,7 +14,12 @@ const prometheusProvider = z.strictObject({
     range: z.strictObject({ window: duration, step: duration.prefault('30s') }).optional(),
     bearerToken: z.string().optional(),
     basicAuth: z.strictObject({ username: z.string(), password: z.string() }).optional(),
-    sigv4: z.strictObject({ region: z.string(), service: z.string().default('aps') }).optional(),
+    sigv4: z
+      .strictObject({ region: z.string(), service: z.string().default('aps') })
+      .optional()
+      .describe('Sign requests for Amazon Managed Prometheus with the default AWS credentials'),
+    headers: z.record(z.string(), z.string()).default({}),
+    timeout: duration.prefault('30s'),
   }),
 });
 const cloudwatchProvider = z.strictObject({
@@ -19,7 +27,20 @@ const cloudwatchProvider = z.strictObject({
     region: z.string().optional(),
     endpoint: z.string().url().optional(),
     window: duration.prefault('5m'),
-    queries: z.array(z.record(z.string(), z.unknown())).min(1).describe('GetMetricData MetricDataQueries'),
+    queries: z
+      .array(
+        z.looseObject({
+          Id: z
+            .string()
+            .regex(/^[a-z][a-zA-Z0-9_]*$/, 'expected a lower-case letter, then letters, digits or _'),
+          ReturnData: z.boolean().optional(),
+        }),
+      )
+      .min(1)
+      .refine((qs) => qs.filter((q) => q.ReturnData !== false).length === 1, {
+        message: 'exactly one query must return data: set ReturnData: false on the others',
+      })
+      .describe('GetMetricData MetricDataQueries; the one returning data gives the values, newest first'),
   }),
 });
 const kubernetesProvider = z.strictObject({
@@ -30,10 +51,11 @@ const httpProvider = z.strictObject({
     url: z.string().min(1),
     headers: z.record(z.string(), z.string()).default({}),
     jsonPath: z.string().min(1).describe('Where the value is in the JSON answer, e.g. $.data.errorRate'),
+    timeout: duration.prefault('30s'),
   }),
 });
 
-const metricSchema = z.strictObject({
+const metricShape = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name with - (e.g. error-rate)'),
   provider: z.union([prometheusProvider, cloudwatchProvider, kubernetesProvider, httpProvider]),
   interval: duration.prefault('1m'),
@@ -44,8 +66,8 @@ const metricSchema = z.strictObject({
     .optional()
     .describe('Measurements to take; 0 or absent in background analysis = until the release ends'),
   initialDelay: duration.optional(),
-  successCondition: z.string().optional(),
-  failureCondition: z.string().optional(),
+  successCondition: z.string().min(1).optional().describe('CEL over result/results, e.g. result < 0.01'),
+  failureCondition: z.string().min(1).optional().describe('CEL over result/results, e.g. result >= 0.05'),
   failureLimit: z.number().int().min(0).default(0),
   inconclusiveLimit: z.number().int().min(0).default(0),
   consecutiveErrorLimit: z.number().int().min(0).default(4),
@@ -62,6 +84,23 @@ const metricSchema = z.strictObject({
     })
     .optional()
     .describe('Compare canary with baseline samples instead of evaluating conditions'),
+});
+
+const metricSchema = metricShape.superRefine((m, ctx) => {
+  if (m.count && m.failureLimit >= m.count) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['failureLimit'],
+      message: `must be less than count (${m.count}), or the metric can never fail`,
+    });
+  }
+  if (m.judge && !('prometheus' in m.provider || 'cloudwatch' in m.provider)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['judge'],
+      message: 'the judge compares samples over time: it needs a prometheus or cloudwatch metric',
+    });
+  }
 });
 
 export const analysisSchema = z.strictObject({

@@ -5,7 +5,8 @@ import { promqlString, renderTemplate } from '../template.js';
 
 // Prometheus HTTP API (/api/v1/query, /api/v1/query_range), also Amazon Managed Prometheus (SigV4), Thanos,
 // Mimir and the simulator's endpoint. Queries are POSTed form-encoded so long PromQL never hits URL limits.
-// Sample values arrive as strings ("0.01", "NaN", "+Inf") and are parsed with Number.
+// Sample values arrive as strings ("0.01", "NaN", "+Inf"): Go's float formatting, which Number() reads except
+// for the infinities.
 
 export interface PrometheusOptions {
   address: string;
@@ -93,13 +94,13 @@ export class PrometheusProvider implements MetricProvider {
     const now = (this.context.clock ?? systemClock).now();
     if (data.resultType === 'scalar') {
       const [ts, v] = data.result as Sample;
-      return { values: [Number(v)], at: ts * 1000, raw: data };
+      return { values: [sampleValue(v)], at: ts * 1000, raw: data };
     }
     if (data.resultType === 'string')
       throw new ProviderError('the query returned a string, not a number', false);
     const series = data.result as Series[];
     if (data.resultType === 'vector') {
-      const values = series.map((s) => Number(s.value![1]));
+      const values = series.map((s) => sampleValue(s.value![1]));
       const at = series.length ? Math.max(...series.map((s) => s.value![0] * 1000)) : now;
       return { values, at, raw: data };
     }
@@ -108,7 +109,7 @@ export class PrometheusProvider implements MetricProvider {
     for (const s of series) {
       for (const [ts, v] of s.values ?? []) {
         const at = Math.round(ts * 1000);
-        byTime.set(at, [...(byTime.get(at) ?? []), Number(v)]);
+        byTime.set(at, [...(byTime.get(at) ?? []), sampleValue(v)]);
       }
     }
     const points = [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([at, values]) => ({ at, values }));
@@ -201,4 +202,10 @@ async function signSigV4(
   // fetch sets Host itself from the URL (the same value that was signed).
   const { host: _host, ...rest } = signed.headers;
   return rest;
+}
+
+function sampleValue(text: string): number {
+  if (text === '+Inf' || text === 'Inf') return Number.POSITIVE_INFINITY;
+  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
+  return Number(text);
 }

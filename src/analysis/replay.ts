@@ -1,0 +1,158 @@
+import { formatDuration } from '../config/duration-text.js';
+import type { MetricVars } from '../engine/ports.js';
+import type { ProviderContext, ProviderRegistry } from './registry.js';
+import {
+  type AnalysisRunState,
+  classify,
+  type MeasurementRecord,
+  type MetricPhase,
+  recordMeasurement,
+  startRun,
+  stopRun,
+  type Verdict,
+} from './run.js';
+import { type MetricDefinition, type PreparedMetric, prepareMetrics } from './runner.js';
+
+// `kdeploy analyze --from … --to …`: what the analysis would have said over a past window, to tune
+// conditions and limits before they can roll a release back. Each metric is sampled with one range query at
+// its interval; the sample at each measurement time becomes the measurement an analysis would have taken
+// then (a time without a sample is no data), and the same state machine as a live run judges them.
+
+export interface ReplayOptions {
+  metrics: readonly MetricDefinition[];
+  vars: MetricVars;
+  from: number;
+  to: number;
+  providers?: ProviderRegistry;
+  context?: ProviderContext;
+  signal?: AbortSignal;
+  source?: string;
+}
+
+export interface MetricReplay {
+  name: string;
+  /** Every measurement in the window, including those after the metric would have been decided. */
+  measurements: MeasurementRecord[];
+  /** The metric's outcome on its own; `unsupported` when its provider keeps no history. */
+  phase: MetricPhase | 'unsupported';
+  decidedAt?: number;
+  message?: string;
+}
+
+export interface ReplayReport {
+  from: number;
+  to: number;
+  metrics: MetricReplay[];
+  /** The whole analysis: the first metric decision in time order, as a live run would have made it. */
+  verdict: Verdict;
+  decidedAt?: number;
+  reason?: string;
+}
+
+export async function replayAnalysis(o: ReplayOptions): Promise<ReplayReport> {
+  if (!(o.to > o.from)) throw new RangeError('the window must end after it starts');
+  const prepared = await prepareMetrics(o.metrics, o);
+  const sampled = await Promise.all(prepared.map((m) => sample(m, o)));
+
+  const metrics: MetricReplay[] = sampled.map(({ metric, records }) => {
+    if (!records)
+      return {
+        name: metric.name,
+        measurements: [],
+        phase: 'unsupported',
+        message: `the ${metric.provider.name} provider keeps no history`,
+      };
+    const state = fold([metric], records, o.to);
+    const m = state.metrics[metric.name]!;
+    return {
+      name: metric.name,
+      measurements: records,
+      phase: m.phase === 'running' ? 'successful' : m.phase,
+      decidedAt: state.decidedAt,
+      message: state.reason,
+    };
+  });
+
+  const replayable = sampled.filter((s) => s.records);
+  const all = replayable.flatMap((s) => s.records!).sort((a, b) => a.finishedAt - b.finishedAt);
+  const run = fold(
+    replayable.map((s) => s.metric),
+    all,
+    o.to,
+  );
+  return {
+    from: o.from,
+    to: o.to,
+    metrics,
+    verdict: run.verdict,
+    decidedAt: run.decidedAt,
+    reason: run.reason,
+  };
+}
+
+/** The measurements a live run would have taken in the window, or undefined without history. */
+async function sample(
+  metric: PreparedMetric,
+  o: ReplayOptions,
+): Promise<{ metric: PreparedMetric; records?: MeasurementRecord[] }> {
+  if (!metric.provider.measureRange) return { metric };
+  const start = o.from + (metric.initialDelay ?? 0);
+  const range = await metric.provider.measureRange(
+    metric.query,
+    o.vars,
+    start,
+    o.to,
+    metric.interval,
+    o.signal,
+  );
+  const points = range.points ?? [];
+  const records: MeasurementRecord[] = [];
+  for (let t = start; t <= o.to && !(metric.count && records.length >= metric.count); t += metric.interval) {
+    // The newest sample in (t − interval, t] is what a measurement at t would have read.
+    const point = points.filter((p) => p.at > t - metric.interval && p.at <= t).at(-1);
+    const values = point?.values ?? [];
+    records.push({ metric: metric.name, values, startedAt: t, finishedAt: t, ...classify(metric, values) });
+  }
+  return { metric, records };
+}
+
+function fold(
+  specs: readonly PreparedMetric[],
+  records: readonly MeasurementRecord[],
+  end: number,
+): AnalysisRunState {
+  let state = startRun(specs, records[0]?.startedAt ?? end);
+  for (const r of records) state = recordMeasurement(state, specs, r);
+  return stopRun(state, end);
+}
+
+const PHASE_MARK: Record<string, string> = {
+  successful: 'ok',
+  failed: 'FAIL',
+  inconclusive: '?',
+  'no-data': 'no data',
+  error: 'error',
+};
+
+/** The report as text: per metric, each measurement and the outcome, then the overall verdict. */
+export function formatReplay(report: ReplayReport): string {
+  const time = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
+  const lines = [
+    `Analysis replay ${time(report.from)} → ${time(report.to)} (${formatDuration(report.to - report.from)})`,
+  ];
+  for (const m of report.metrics) {
+    lines.push(
+      '',
+      `${m.name}: ${m.phase}${m.decidedAt !== undefined && m.phase !== 'successful' ? ` at ${time(m.decidedAt)}` : ''}`,
+    );
+    if (m.message) lines.push(`  ${m.message}`);
+    for (const r of m.measurements) {
+      const values = r.values.length ? r.values.map((v) => Number(v.toPrecision(6))).join(', ') : '—';
+      lines.push(`  ${time(r.finishedAt)}  ${(PHASE_MARK[r.phase] ?? r.phase).padEnd(7)}  ${values}`);
+    }
+  }
+  const when =
+    report.decidedAt !== undefined && report.verdict !== 'successful' ? ` at ${time(report.decidedAt)}` : '';
+  lines.push('', `Verdict: ${report.verdict}${when}${report.reason ? ` (${report.reason})` : ''}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { analysisSchema } from '../../src/config/analysis-schema.js';
+
+const prometheus = { prometheus: { address: 'http://prometheus:9090', query: 'up' } };
+const issues = (input: unknown) =>
+  analysisSchema.safeParse(input).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+
+describe('analysis schema', () => {
+  it('fills the defaults a metric runs with', () => {
+    const out = analysisSchema.parse({
+      metrics: [{ name: 'error-rate', provider: prometheus, successCondition: 'result < 0.01' }],
+    });
+    expect(out.metrics[0]).toMatchObject({
+      interval: 60_000,
+      failureLimit: 0,
+      inconclusiveLimit: 0,
+      consecutiveErrorLimit: 4,
+      provider: { prometheus: { timeout: 30_000, headers: {} } },
+    });
+    expect(out.judge).toEqual({ pass: 95, marginal: 75 });
+  });
+
+  it('rejects a failureLimit the metric can never exceed', () => {
+    expect(issues({ metrics: [{ name: 'm', provider: prometheus, count: 3, failureLimit: 3 }] })).toEqual([
+      'metrics.0.failureLimit: must be less than count (3), or the metric can never fail',
+    ]);
+  });
+
+  it('accepts judge metrics only where there is history to compare', () => {
+    expect(issues({ metrics: [{ name: 'm', provider: prometheus, judge: {} }] })).toEqual([]);
+    expect(
+      issues({ metrics: [{ name: 'm', provider: { kubernetes: { check: 'restarts' } }, judge: {} }] }),
+    ).toEqual([
+      'metrics.0.judge: the judge compares samples over time: it needs a prometheus or cloudwatch metric',
+    ]);
+  });
+
+  it('checks CloudWatch query ids and that exactly one query returns data', () => {
+    const cw = (queries: unknown[]) => ({ metrics: [{ name: 'm', provider: { cloudwatch: { queries } } }] });
+    expect(
+      issues(
+        cw([
+          { Id: 'err', ReturnData: false },
+          { Id: 'rate', Expression: 'err / 2' },
+        ]),
+      ),
+    ).toEqual([]);
+    expect(issues(cw([{ Id: 'Err' }]))).toEqual([
+      'metrics.0.provider.cloudwatch.queries.0.Id: expected a lower-case letter, then letters, digits or _',
+    ]);
+    expect(issues(cw([{ Id: 'a' }, { Id: 'b' }]))).toEqual([
+      'metrics.0.provider.cloudwatch.queries: exactly one query must return data: set ReturnData: false on the others',
+    ]);
+  });
+});
