@@ -1,3 +1,4 @@
+import { RealClock } from '../engine/clock.js';
 import type { Clock, MetricProvider } from '../engine/ports.js';
 
 // Providers register by name: the key under a metric's `provider:` in kdeploy.yaml (`prometheus:`,
@@ -89,19 +90,5 @@ export const providers = new ProviderRegistry()
   )
   .register('http', async (o, c) => (await import('./providers/http.js')).createHttp(o as never, c));
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
+/** Wall time, for providers given no clock. */
+export const systemClock: Clock = new RealClock();
