@@ -1,0 +1,81 @@
+// Shared setup for engine tests on the simulated cluster: fast pods, real time, one namespace per test.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KdeployConfigInput } from '../../src/config/schema.js';
+import { type AppOptions, type ReleaseOptions, release } from '../../src/engine/api.js';
+import { parseRecord, recordName } from '../../src/engine/record.js';
+import { RELEASE_ANNOTATION } from '../../src/engine/rollout.js';
+import { Cluster } from '../../src/kube/cluster.js';
+import { selectContext } from '../../src/kube/kubeconfig.js';
+import { type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
+import { resourceByName } from '../../src/sim/resources.js';
+
+export const FAST_PODS = { startDelay: '50ms', readyDelay: '100ms', crashLoop: { runFor: '100ms', backoff: '200ms', maxBackoff: '1s' } };
+
+export async function startSim(): Promise<SimulatedCluster> {
+  return startSimulatedCluster({ scenario: { pods: FAST_PODS }, seed: 3 });
+}
+
+let counter = 0;
+/** A fresh namespace and app config per test, so tests share one simulator. */
+export function appConfig(sim: SimulatedCluster, patch: Partial<KdeployConfigInput> = {}): KdeployConfigInput & { namespace: string } {
+  const namespace = `t${++counter}-${process.pid % 1000}`;
+  sim.api.create(resourceByName('namespaces'), undefined, { metadata: { name: namespace } });
+  return {
+    app: 'web',
+    namespace,
+    image: { repository: 'registry.example/web' },
+    replicas: 3,
+    strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadline: '30s' } },
+    ...patch,
+  } as KdeployConfigInput & { namespace: string };
+}
+
+export function cluster(sim: SimulatedCluster, namespace: string): Cluster {
+  return new Cluster(selectContext(sim.kubeConfig(), { namespace }));
+}
+
+/** Options every engine call in tests shares: the simulator, a short readiness budget and lease. */
+export function runOptions(sim: SimulatedCluster): Pick<ReleaseOptions, 'kubeconfig' | 'tuning' | 'leaseSeconds'> & AppOptions {
+  return { kubeconfig: sim.kubeConfig(), tuning: { readinessTimeoutMs: 1500, recheckMs: 100 }, leaseSeconds: 15 };
+}
+
+export function releaseTo(sim: SimulatedCluster, config: object, to: string, extra: Partial<ReleaseOptions> = {}) {
+  return release({ ...runOptions(sim), config, strategy: 'rolling', to, ...extra });
+}
+
+export interface AppState {
+  phase?: string;
+  version?: string;
+  podVersions: string[];
+  readyPods: number;
+  desired: number;
+  lockHolder?: string | null;
+  releaseAnnotation?: string;
+}
+
+/** What the cluster says about the app: record phase, template version, live pods, lock. */
+export async function appState(c: Cluster, namespace: string, app = 'web'): Promise<AppState> {
+  const [cm, dep, pods, lease] = await Promise.all([
+    c.get({ apiVersion: 'v1', kind: 'ConfigMap', name: recordName(app), namespace }),
+    c.get<{ spec: { replicas: number; template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> } } } } & object>({ apiVersion: 'apps/v1', kind: 'Deployment', name: app, namespace }),
+    c.list<{ metadata: { labels: Record<string, string>; deletionTimestamp?: string }; status?: { conditions?: { type: string; status: string }[] } } & object>('v1', 'Pod', { namespace }),
+    c.get<{ spec?: { holderIdentity?: string | null } } & object>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: `kdeploy-${app}`, namespace }),
+  ]);
+  const live = pods.items.filter((p) => !p.metadata.deletionTimestamp);
+  return {
+    phase: parseRecord(cm as never).current?.phase,
+    version: dep?.spec.template.metadata.labels['kdeploy.dev/version'],
+    releaseAnnotation: dep?.spec.template.metadata.annotations?.[RELEASE_ANNOTATION],
+    podVersions: [...new Set(live.map((p) => p.metadata.labels['kdeploy.dev/version'] ?? ''))].sort(),
+    readyPods: live.filter((p) => p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')).length,
+    desired: dep?.spec.replicas ?? 0,
+    lockHolder: lease?.spec?.holderIdentity,
+  };
+}
+
+export function writeKubeconfig(dir: string, sim: SimulatedCluster): string {
+  const path = join(dir, 'kubeconfig');
+  writeFileSync(path, sim.kubeConfigYaml);
+  return path;
+}
