@@ -90,3 +90,5 @@ export async function loadStrategy(name: string): Promise<Strategy> {
 }
 
 registerStrategy('rolling', async () => (await import('../../strategies/rolling.js')).rolling);
+registerStrategy('canary', async () => (await import('../../strategies/canary.js')).canary);
+registerStrategy('bluegreen', async () => (await import('../../strategies/bluegreen.js')).bluegreen);

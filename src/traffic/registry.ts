@@ -42,7 +42,10 @@ export function registerRouter(type: string, factory: RouterFactory): void {
 
 export async function createRouter(config: RouterConfig, deps: RouterDeps): Promise<Router> {
   const factory = factories.get(config.type);
-  if (!factory) throw new UnsupportedError(`router type "${config.type}" is not supported yet (known: ${[...factories.keys()].join(', ')})`);
+  if (!factory)
+    throw new UnsupportedError(
+      `router type "${config.type}" is not supported yet (known: ${[...factories.keys()].join(', ')})`,
+    );
   return factory(config, deps);
 }
 

@@ -4,9 +4,9 @@
 // and waited for (ready) before the other side shrinks, so the Service always has at least `replicas`
 // ready endpoints, and a canary that never gets ready fails the step without having taken stable pods away.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Router, RouterCapabilities, RouteTargets, WeightResult, Weights } from '../engine/ports.js';
 import type { Cluster, ObjectRef } from '../kube/cluster.js';
 import { statusOf } from '../kube/errors.js';
-import type { RouteTargets, Router, RouterCapabilities, WeightResult, Weights } from '../engine/ports.js';
 import { LABELS } from '../manifests/view.js';
 import { type ReplicaSplit, splitForWeight, weightOf } from './weights.js';
 
@@ -28,7 +28,6 @@ export interface ReplicasRouterOptions {
 }
 
 interface DeploymentShape extends KubernetesObject {
-
   spec?: { replicas?: number; template?: { metadata?: { labels?: Record<string, string> } } };
   status?: { readyReplicas?: number };
 }
@@ -43,11 +42,20 @@ export class ReplicasRouter implements Router {
 
   constructor(private readonly options: ReplicasRouterOptions) {
     this.names = { stable: options.app, canary: `${options.app}-canary`, ...options.names };
-    this.capabilities = { granularity: 100 / Math.max(options.replicas, 2), readBack: true, partialWeights: true };
+    this.capabilities = {
+      granularity: 100 / Math.max(options.replicas, 2),
+      readBack: true,
+      partialWeights: true,
+    };
   }
 
   private ref(kind: 'Deployment' | 'Service', name: string): ObjectRef {
-    return { apiVersion: kind === 'Service' ? 'v1' : 'apps/v1', kind, name, namespace: this.options.namespace };
+    return {
+      apiVersion: kind === 'Service' ? 'v1' : 'apps/v1',
+      kind,
+      name,
+      namespace: this.options.namespace,
+    };
   }
 
   private deployment(side: Side): Promise<DeploymentShape | undefined> {
@@ -61,7 +69,10 @@ export class ReplicasRouter implements Router {
    */
   async prepare(_targets: RouteTargets): Promise<void> {
     const service = await this.options.cluster.get<ServiceShape>(this.ref('Service', this.options.app));
-    if (!service) throw new Error(`Service ${this.options.namespace}/${this.options.app} does not exist: the replicas router needs it`);
+    if (!service)
+      throw new Error(
+        `Service ${this.options.namespace}/${this.options.app} does not exist: the replicas router needs it`,
+      );
     const canary = await this.deployment('canary');
     const labels = canary?.spec?.template?.metadata?.labels;
     if (!labels) return; // no canary yet: checked again on the next release step
@@ -84,11 +95,15 @@ export class ReplicasRouter implements Router {
     const growing = sides.filter((s) => target[s] > (current[s] ?? 0));
     for (const side of growing) await this.scale(side, target[side]);
     for (const side of growing) await this.options.awaitReady(side, this.names[side], signal);
-    for (const side of sides.filter((s) => !growing.includes(s) && target[s] !== current[s])) await this.scale(side, target[side]);
+    for (const side of sides.filter((s) => !growing.includes(s) && target[s] !== current[s]))
+      await this.scale(side, target[side]);
 
     const ready = await this.readyPods();
     // Pods being scaled away leave the endpoints as they terminate; count at most what each side should keep.
-    const serving = { stable: Math.min(ready.stable, target.stable), canary: Math.min(ready.canary, target.canary) };
+    const serving = {
+      stable: Math.min(ready.stable, target.stable),
+      canary: Math.min(ready.canary, target.canary),
+    };
     const achieved = weightOf(serving);
     const wanted = weightOf(target);
     return {
@@ -129,11 +144,18 @@ export class ReplicasRouter implements Router {
 
   private async scale(side: Side, replicas: number): Promise<void> {
     try {
-      await this.options.cluster.patch(this.ref('Deployment', this.names[side]), { spec: { replicas } }, 'merge');
+      await this.options.cluster.patch(
+        this.ref('Deployment', this.names[side]),
+        { spec: { replicas } },
+        'merge',
+      );
     } catch (err) {
       // Scaling a canary that doesn't exist (any more) to 0 is already done.
       if (statusOf(err) === 404 && replicas === 0) return;
-      if (statusOf(err) === 404) throw new Error(`Deployment ${this.options.namespace}/${this.names[side]} does not exist: cannot scale it to ${replicas}`);
+      if (statusOf(err) === 404)
+        throw new Error(
+          `Deployment ${this.options.namespace}/${this.names[side]} does not exist: cannot scale it to ${replicas}`,
+        );
       throw err;
     }
   }

@@ -3,8 +3,15 @@
 // endpoints controller swaps the endpoints within a second, so rolling back inside the scale-down window
 // is one such patch. It can't hold a partial split and says so.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import {
+  type Router,
+  type RouterCapabilities,
+  type RouteTargets,
+  UnsupportedError,
+  type WeightResult,
+  type Weights,
+} from '../engine/ports.js';
 import type { Cluster, ObjectRef } from '../kube/cluster.js';
-import { type RouteTargets, type Router, type RouterCapabilities, UnsupportedError, type WeightResult, type Weights } from '../engine/ports.js';
 
 export interface ServiceRouterOptions {
   cluster: Pick<Cluster, 'get' | 'patch'>;
@@ -35,7 +42,8 @@ export class ServiceRouter implements Router {
   }
 
   async prepare(_targets: RouteTargets): Promise<void> {
-    if (!(await this.options.cluster.get(this.ref))) throw new Error(`${this.where} does not exist: the service router needs it`);
+    if (!(await this.options.cluster.get(this.ref)))
+      throw new Error(`${this.where} does not exist: the service router needs it`);
   }
 
   private valueFor(canaryPercent: number): string {
@@ -51,9 +59,18 @@ export class ServiceRouter implements Router {
     const value = this.valueFor(canaryPercent);
     const { label } = this.options;
     // A JSON merge patch replaces only this key of the selector; the rest (kdeploy.dev/app) stays.
-    const patched = await this.options.cluster.patch<ServiceShape>(this.ref, { spec: { selector: { [label]: value } } }, 'merge');
+    const patched = await this.options.cluster.patch<ServiceShape>(
+      this.ref,
+      { spec: { selector: { [label]: value } } },
+      'merge',
+    );
     const verified = patched.spec?.selector?.[label] === value;
-    return { requested: canaryPercent, achieved: verified ? canaryPercent : 100 - canaryPercent, verified, detail: `${label}=${value}` };
+    return {
+      requested: canaryPercent,
+      achieved: verified ? canaryPercent : 100 - canaryPercent,
+      verified,
+      detail: `${label}=${value}`,
+    };
   }
 
   async getWeights(): Promise<Weights> {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { achievableWeight, canaryPodsForWeight, splitForWeight, weightOf } from '../../src/traffic/weights.js';
+import {
+  achievableWeight,
+  canaryPodsForWeight,
+  splitForWeight,
+  weightOf,
+} from '../../src/traffic/weights.js';
 
 describe('pod-ratio rule', () => {
   it('keeps the total, rounds to the nearest pod, and documents the examples of the README', () => {
@@ -30,7 +35,7 @@ describe('pod-ratio rule', () => {
         if (w < 100) expect(s.stable).toBeGreaterThanOrEqual(1);
         // Never further from the request than half a pod (unless clamped to the one-pod minimums).
         const clamped = s.canary === 1 || s.stable === 1;
-        if (!clamped) expect(Math.abs(weightOf(s) - w)).toBeLessThanOrEqual(50 / total + 0.01) // weightOf rounds to 0.01;
+        if (!clamped) expect(Math.abs(weightOf(s) - w)).toBeLessThanOrEqual(50 / total + 0.01); // weightOf rounds to 0.01;
       }
     }
   });

@@ -1,0 +1,333 @@
+// The blue/green strategy: two Deployments `<app>-blue` and `<app>-green` (pod label kdeploy.dev/color);
+// the active Service `<app>` selects the live colour, the preview Service `<app>-preview` the idle one.
+// A release deploys the new version to the idle colour, waits until it is fully available, runs the
+// pre-promotion analysis, waits for `kdeploy promote` when autoPromote is off, flips the active selector
+// (router `service`; an AWS router moves 0↔100 % instead), runs the post-promotion analysis, keeps the old
+// colour warm for scaleDownDelay — an abort inside that window is one selector flip back — and then scales
+// the old colour to 0.
+//
+// Adopting an app that runs as one plain Deployment `<app>`: its pods keep serving through the active
+// Service until blue is ready; the flip adds the colour to the Service's selector, and after the delay
+// the plain Deployment is removed. No moment without ready endpoints.
+//
+// The colour a release deploys to is decided by its first step from the cluster (the colour the active
+// Service doesn't select) and saved, so step names are colour-free and a resumed release keeps its colour.
+import { createHash } from 'node:crypto';
+import type { KdeployConfig } from '../src/config/schema.js';
+import {
+  type DeploymentLike,
+  type PodObject,
+  type PodTemplate,
+  type RolloutTarget,
+  versionOfTemplate,
+} from '../src/engine/rollout.js';
+import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.js';
+import type { ReleaseState } from '../src/engine/types.js';
+import type { Manifest } from '../src/manifests/render.js';
+import { LABELS } from '../src/manifests/view.js';
+import {
+  anyTemplateTarget,
+  applyDeployment,
+  awaitDeployment,
+  deploymentRef,
+  ensureService,
+  renderFor,
+  routerFor,
+  runStepAnalysis,
+  scaleDeployment,
+  serviceRef,
+  shiftTraffic,
+  stampedTemplate,
+  timedWait,
+} from './progressive.js';
+
+export type Color = 'blue' | 'green';
+
+interface BlueGreenData {
+  adopted?: true;
+  /** The colour this release deploys to. */
+  target?: Color;
+  /** The colour live before the release; absent when none was. */
+  active?: Color;
+  /** A plain Deployment `<app>` served before (adoption). */
+  plain?: boolean;
+  /** The active Service's selector before the release (restored when an adoption rolls back). */
+  previousSelector?: Record<string, string>;
+  createdService?: boolean;
+}
+
+/** Identifies a rendered template, so a colour that already runs exactly it is reused warm (rollbacks). */
+const TEMPLATE_HASH = 'kdeploy.dev/template-hash';
+
+const data = (r: ReleaseState) => r.data as BlueGreenData;
+const other = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
+export const colorName = (c: KdeployConfig, color: Color) => `${c.app}-${color}`;
+const labelsOf = (o: { metadata?: unknown } | undefined) =>
+  (o?.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
+const annotationsOf = (o: { metadata?: unknown } | undefined) =>
+  (o?.metadata as { annotations?: Record<string, string> } | undefined)?.annotations ?? {};
+
+interface ServiceShape {
+  metadata?: { name?: string };
+  spec?: { selector?: Record<string, string> };
+}
+
+function target(ctx: StepContext): Color {
+  const t = data(ctx.release).target;
+  if (!t) throw new Error('the release record has no target colour: the adopt step did not run');
+  return t;
+}
+
+/** The share of traffic a router gives green: blue is the router's "stable" side, green its "canary" side. */
+const weightFor = (color: Color) => (color === 'green' ? 100 : 0);
+
+function router(ctx: StepContext) {
+  const config = ctx.config.strategy.bluegreen.router ?? { type: 'service' as const };
+  return routerFor(ctx, config, {
+    flip: { service: ctx.config.app, label: LABELS.color, values: { stable: 'blue', canary: 'green' } },
+    services: {
+      stable: colorName(ctx.config, 'blue'),
+      canary: colorName(ctx.config, 'green'),
+      port: ctx.config.service.port,
+    },
+  });
+}
+
+/** Sends all traffic to `color`; reported as the new version's share. */
+async function activate(ctx: StepContext, color: Color): Promise<void> {
+  await shiftTraffic(ctx, await router(ctx), weightFor(color), target(ctx) === 'green');
+}
+
+function renderColor(ctx: StepContext, color: Color): { deployment: Manifest; template: PodTemplate } {
+  const [deployment] = renderFor(ctx.config, ctx.release.to, { nameSuffix: `-${color}`, color }, [
+    'deployment',
+  ]);
+  const rendered = (deployment!.spec as DeploymentLike['spec'])?.template;
+  const hash = createHash('sha256').update(JSON.stringify(rendered)).digest('hex').slice(0, 16);
+  const template = stampedTemplate(deployment!, ctx.release.id);
+  template.metadata = {
+    ...template.metadata,
+    annotations: { ...template.metadata?.annotations, [TEMPLATE_HASH]: hash },
+  };
+  return { deployment: deployment!, template };
+}
+
+/** Pods of the rendered template, whichever release put it there. */
+function templateTarget(ctx: StepContext, hash: string): RolloutTarget {
+  return {
+    version: ctx.release.to.version,
+    templateMatches: (t) => annotationsOf(t)[TEMPLATE_HASH] === hash,
+    isTargetPod: (p: PodObject) => annotationsOf(p)[TEMPLATE_HASH] === hash,
+    diagnose: true,
+  };
+}
+
+const adopt: Step = {
+  name: 'adopt',
+  async run(ctx) {
+    if (data(ctx.release).adopted) return;
+    const { config } = ctx;
+    const service = await ctx.cluster.get<ServiceShape>(serviceRef(config, config.app));
+    const selected = service?.spec?.selector?.[LABELS.color];
+    const active = selected === 'blue' || selected === 'green' ? selected : undefined;
+    const plainDeployment = active
+      ? undefined
+      : await ctx.cluster.get<DeploymentLike>(deploymentRef(config, config.app));
+    const live = active
+      ? await ctx.cluster.get<DeploymentLike>(deploymentRef(config, colorName(config, active)))
+      : plainDeployment;
+    const patch: BlueGreenData = {
+      adopted: true,
+      target: active ? other(active) : 'blue',
+      ...(active && live ? { active } : {}),
+      ...(plainDeployment ? { plain: true } : {}),
+      ...(service ? { previousSelector: service.spec?.selector ?? {} } : {}),
+    };
+    await ctx.save({
+      from: live ? versionOfTemplate(live.spec?.template, config.app) : { version: '', image: '' },
+      data: { ...ctx.release.data, ...patch },
+    });
+  },
+};
+
+const ensureServices: Step = {
+  name: 'ensure-services',
+  async run(ctx) {
+    const color = target(ctx);
+    const { config } = ctx;
+    const [active, preview] = renderFor(config, ctx.release.to, undefined, ['service', 'preview-service'], {
+      serviceSelector: { [LABELS.color]: color },
+      previewSelector: { [LABELS.color]: color },
+    });
+    // No Service yet means no traffic yet: it may select the new colour from the start.
+    if (!data(ctx.release).createdService && !(await ctx.cluster.get(serviceRef(config, config.app)))) {
+      await ctx.save({ data: { ...ctx.release.data, createdService: true } });
+      await ensureService(ctx, active!);
+    }
+    // The preview Service always points at the colour being deployed.
+    if (config.strategy.bluegreen.previewService) await ctx.cluster.apply(preview!);
+  },
+};
+
+const deployIdle: Step = {
+  name: 'deploy-idle',
+  async run(ctx) {
+    const color = target(ctx);
+    const { deployment, template } = renderColor(ctx, color);
+    const live = await ctx.cluster.get<DeploymentLike>(
+      deploymentRef(ctx.config, colorName(ctx.config, color)),
+    );
+    const hash = template.metadata?.annotations?.[TEMPLATE_HASH];
+    // Already running exactly this template (a rollback to the version the idle colour still has): keep its pods.
+    if (live && annotationsOf(live.spec?.template)[TEMPLATE_HASH] === hash) {
+      if (live.spec?.replicas !== ctx.config.replicas)
+        await scaleDeployment(ctx, colorName(ctx.config, color), ctx.config.replicas);
+      return;
+    }
+    await applyDeployment(ctx, deployment, template, ctx.config.replicas);
+  },
+};
+
+const awaitIdle: Step = {
+  name: 'await-idle',
+  async run(ctx) {
+    const { template } = renderColor(ctx, target(ctx));
+    await awaitDeployment(
+      ctx,
+      colorName(ctx.config, target(ctx)),
+      templateTarget(ctx, template.metadata?.annotations?.[TEMPLATE_HASH] ?? ''),
+    );
+  },
+};
+
+const awaitPromotion: Step = {
+  name: 'await-promotion',
+  skippable: true,
+  async run() {
+    return {
+      pause: 'the new colour is ready (preview Service); waiting for kdeploy promote to switch traffic',
+    };
+  },
+};
+
+/**
+ * The active Service's selector after the flip must select the new colour's pods: an adopted Service may
+ * select on a label the rendered template doesn't carry, and the flip would leave it with no endpoints.
+ */
+async function checkSelectable(ctx: StepContext, color: Color): Promise<void> {
+  const service = await ctx.cluster.get<ServiceShape>(serviceRef(ctx.config, ctx.config.app));
+  const dep = await ctx.cluster.get<DeploymentLike>(deploymentRef(ctx.config, colorName(ctx.config, color)));
+  const labels = labelsOf(dep?.spec?.template);
+  const selector = { ...service?.spec?.selector, [LABELS.color]: color };
+  const missing = Object.entries(selector).filter(([k, v]) => labels[k] !== v);
+  if (missing.length) {
+    throw new Error(
+      `Service ${ctx.config.namespace}/${ctx.config.app} would select ${missing.map(([k, v]) => `${k}=${v}`).join(',')}, which the ${color} pods don't carry; add the label to podLabels in kdeploy.yaml`,
+    );
+  }
+}
+
+const switchTraffic: Step = {
+  name: 'switch-traffic',
+  async run(ctx) {
+    const color = target(ctx);
+    if ((ctx.config.strategy.bluegreen.router?.type ?? 'service') === 'service')
+      await checkSelectable(ctx, color);
+    await activate(ctx, color);
+  },
+};
+
+/** After the delay (old colour warm for a fast abort), the old side goes: a colour to 0, a plain Deployment away. */
+const scaleDownOld: Step = {
+  name: 'scale-down-old',
+  async run(ctx) {
+    const d = data(ctx.release);
+    if (!d.active && !d.plain) return;
+    await timedWait(ctx, 'scale-down', ctx.config.strategy.bluegreen.scaleDownDelay);
+    if (d.active) await scaleDeployment(ctx, colorName(ctx.config, d.active), 0);
+    else await ctx.cluster.delete(deploymentRef(ctx.config, ctx.config.app));
+  },
+};
+
+/** Rollback 1: the old side up and ready (at once when still warm), then the traffic back to it. */
+const restoreOld: Step = {
+  name: 'restore-old',
+  async run(ctx) {
+    const d = data(ctx.release);
+    const { config } = ctx;
+    if (!d.adopted || (!d.active && !d.plain)) return;
+    const from = ctx.release.from?.version ?? '';
+    if (d.active) {
+      const name = colorName(config, d.active);
+      const live = await ctx.cluster.get<DeploymentLike>(deploymentRef(config, name));
+      if (live && (live.spec?.replicas ?? 0) < config.replicas)
+        await scaleDeployment(ctx, name, config.replicas);
+      if (live) await awaitDeployment(ctx, name, anyTemplateTarget(from));
+      const service = await ctx.cluster.get<ServiceShape>(serviceRef(config, config.app));
+      if (service?.spec?.selector?.[LABELS.color] !== d.active) await activate(ctx, d.active);
+      return;
+    }
+    // Adoption: the plain Deployment is there until the last step removes it; give the Service its old selector back.
+    if (!(await ctx.cluster.get(deploymentRef(config, config.app)))) {
+      ctx.emit({
+        type: 'info',
+        message: `the plain Deployment ${config.app} is already gone: traffic stays on ${target(ctx)}`,
+      });
+      return;
+    }
+    await awaitDeployment(ctx, config.app, anyTemplateTarget(from));
+    await ctx.cluster.mutate<ServiceShape & { apiVersion?: string; kind?: string }>(
+      serviceRef(config, config.app),
+      (svc) =>
+        svc.spec?.selector?.[LABELS.color] === undefined
+          ? undefined
+          : { ...svc, spec: { ...svc.spec, selector: d.previousSelector } },
+    );
+    ctx.emit({ type: 'weight', canary: 0, stable: 100, verified: true });
+  },
+};
+
+/** Rollback 2: the new colour to 0 (a first release removes what it created). */
+const scaleDownNew: Step = {
+  name: 'scale-down-new',
+  async run(ctx) {
+    const d = data(ctx.release);
+    if (!d.target) return;
+    const name = colorName(ctx.config, d.target);
+    if (d.active || d.plain) {
+      await scaleDeployment(ctx, name, 0);
+      return;
+    }
+    await ctx.cluster.delete(deploymentRef(ctx.config, name));
+    if (d.createdService) await ctx.cluster.delete(serviceRef(ctx.config, ctx.config.app));
+  },
+};
+
+function analysisStep(
+  name: string,
+  ref: KdeployConfig['strategy']['bluegreen']['prePromotionAnalysis'],
+): Step[] {
+  if (!ref) return [];
+  return [{ name, run: (ctx) => runStepAnalysis(ctx, ref, name) }];
+}
+
+export const bluegreen: Strategy = {
+  name: 'bluegreen',
+  plan(config): Plan {
+    const bg = config.strategy.bluegreen;
+    return {
+      steps: [
+        adopt,
+        ensureServices,
+        deployIdle,
+        awaitIdle,
+        ...analysisStep('pre-promotion-analysis', bg.prePromotionAnalysis),
+        ...(bg.autoPromote ? [] : [awaitPromotion]),
+        switchTraffic,
+        ...analysisStep('post-promotion-analysis', bg.postPromotionAnalysis),
+        scaleDownOld,
+      ],
+      rollback: [restoreOld, scaleDownNew],
+    };
+  },
+};

@@ -1,0 +1,311 @@
+// The canary strategy: the stable Deployment `<app>` keeps serving the old version while a canary
+// Deployment `<app>-canary` runs the new one; the configured steps (setWeight, pause, analysis) shift
+// traffic to it through the router. Promotion moves the stable Deployment to the new version, shifts all
+// traffic back to stable and removes the canary; an abort or a failure sets the canary's weight to 0 first,
+// then removes it.
+//
+// Router `replicas` (default): weight = pod ratio behind the one Service (rule in src/traffic/weights.ts).
+// Other routers split traffic themselves: the canary is sized to its share of the load (rounded up, at
+// least one pod) before it gets the traffic, and stable keeps all its replicas until promotion.
+//
+// An app with no stable Deployment yet has nothing to compare a canary with: its first release creates
+// the stable Deployment at the new version and skips the steps (as Argo does for a new Rollout).
+//
+// Crash safety: what the cluster looked like is saved before anything changes, every template this release
+// writes carries its id (kdeploy.dev/release), and each step checks the cluster before acting.
+
+import { formatDuration } from '../src/config/duration-text.js';
+import type { CanaryStep, KdeployConfig } from '../src/config/schema.js';
+import type { Router } from '../src/engine/ports.js';
+import {
+  type DeploymentLike,
+  type PodObject,
+  type PodTemplate,
+  versionOfTemplate,
+} from '../src/engine/rollout.js';
+import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.js';
+import type { ReleaseState } from '../src/engine/types.js';
+import { LABELS } from '../src/manifests/view.js';
+import { canaryPodsForWeight } from '../src/traffic/weights.js';
+import {
+  anyTemplateTarget,
+  applyDeployment,
+  awaitDeployment,
+  deploymentRef,
+  ensureService,
+  newVersionTarget,
+  releaseOf,
+  renderFor,
+  routerFor,
+  runStepAnalysis,
+  scaleDeployment,
+  serviceRef,
+  shiftTraffic,
+  stampedTemplate,
+  timedWait,
+} from './progressive.js';
+
+interface CanaryData {
+  adopted?: true;
+  /** No stable Deployment existed: this release creates it and skips the canary. */
+  fresh?: boolean;
+  createdService?: boolean;
+  /** The stable Deployment before the release, restored if promotion fails half-way. */
+  previousTemplate?: PodTemplate;
+}
+
+const data = (r: ReleaseState) => r.data as CanaryData;
+export const canaryName = (c: KdeployConfig) => `${c.app}-canary`;
+const isCanaryPod = (p: PodObject) =>
+  (p.metadata as { labels?: Record<string, string> } | undefined)?.labels?.[LABELS.role] === 'canary';
+const canaryPods = (c: KdeployConfig) => `${LABELS.app}=${c.app},${LABELS.role}=canary`;
+const routerConfig = (c: KdeployConfig) => c.strategy.canary.router ?? { type: 'replicas' as const };
+
+function router(ctx: StepContext): Promise<Router> {
+  return routerFor(ctx, routerConfig(ctx.config), {
+    // The replicas router waits for the side it grows: the canary with failure diagnosis, stable without.
+    awaitReady: async (side, name) => {
+      await awaitDeployment(
+        ctx,
+        name,
+        side === 'canary'
+          ? newVersionTarget(ctx)
+          : anyTemplateTarget(ctx.release.from?.version ?? '', isCanaryPod),
+      );
+    },
+  });
+}
+
+/** Sets the canary weight. Behind a traffic-splitting router the canary grows before and shrinks after. */
+async function setCanaryWeight(ctx: StepContext, weight: number): Promise<void> {
+  const r = await router(ctx);
+  if (r.name === 'replicas') return shiftTraffic(ctx, r, weight);
+  const pods = canaryPodsForWeight(ctx.config.replicas, weight);
+  const live = await ctx.cluster.get<DeploymentLike>(deploymentRef(ctx.config, canaryName(ctx.config)));
+  const current = live?.spec?.replicas ?? 0;
+  if (pods > current) {
+    await scaleDeployment(ctx, canaryName(ctx.config), pods);
+    await awaitDeployment(ctx, canaryName(ctx.config), newVersionTarget(ctx));
+  }
+  await shiftTraffic(ctx, r, weight);
+  if (pods < current) await scaleDeployment(ctx, canaryName(ctx.config), pods);
+}
+
+const adopt: Step = {
+  name: 'adopt',
+  async run(ctx) {
+    if (data(ctx.release).adopted) return;
+    const live = await ctx.cluster.get<DeploymentLike>(deploymentRef(ctx.config, ctx.config.app));
+    const template = live?.spec?.template;
+    if (live && releaseOf(template?.metadata) === ctx.release.id) {
+      throw new Error(
+        'the stable Deployment already runs this release but the record lost its previous template',
+      );
+    }
+    await ctx.save({
+      from: live ? versionOfTemplate(template, ctx.config.app) : { version: '', image: '' },
+      data: live
+        ? { ...ctx.release.data, adopted: true, fresh: false, previousTemplate: template }
+        : { ...ctx.release.data, adopted: true, fresh: true },
+    });
+  },
+};
+
+const ensureStableService: Step = {
+  name: 'ensure-service',
+  async run(ctx) {
+    if (data(ctx.release).createdService) return;
+    const [service] = renderFor(ctx.config, ctx.release.to, undefined, ['service']);
+    // Record the intent first: a crash after the create must still let the rollback remove it.
+    if (!(await ctx.cluster.get(serviceRef(ctx.config, ctx.config.app)))) {
+      await ctx.save({ data: { ...ctx.release.data, createdService: true } });
+      await ensureService(ctx, service!);
+    }
+  },
+};
+
+/** First release of the app: the stable Deployment is created at the new version. */
+const createStable: Step = {
+  name: 'create-stable',
+  async run(ctx) {
+    if (!data(ctx.release).fresh) return;
+    const [deployment] = renderFor(ctx.config, ctx.release.to, undefined, ['deployment']);
+    await applyDeployment(
+      ctx,
+      deployment!,
+      stampedTemplate(deployment!, ctx.release.id, { [LABELS.role]: 'stable' }),
+      ctx.config.replicas,
+    );
+    await awaitDeployment(ctx, ctx.config.app, newVersionTarget(ctx));
+  },
+};
+
+/** The canary Deployment at 0 replicas: the first setWeight gives it pods. */
+const createCanary: Step = {
+  name: 'create-canary',
+  async run(ctx) {
+    if (data(ctx.release).fresh) return;
+    const [deployment] = renderFor(
+      ctx.config,
+      ctx.release.to,
+      { nameSuffix: '-canary', role: 'canary', replicas: 0 },
+      ['deployment'],
+    );
+    const live = await ctx.cluster.get<DeploymentLike>(deploymentRef(ctx.config, canaryName(ctx.config)));
+    // A re-run must not take pods away from a canary this release already scaled.
+    const replicas =
+      live && releaseOf(live.spec?.template?.metadata) === ctx.release.id ? (live.spec?.replicas ?? 0) : 0;
+    await applyDeployment(ctx, deployment!, stampedTemplate(deployment!, ctx.release.id), replicas);
+    const r = await router(ctx);
+    await r.prepare(
+      { stable: { version: ctx.release.from?.version ?? '' }, canary: { version: ctx.release.to.version } },
+      ctx.signal,
+    );
+  },
+};
+
+function trafficStep(step: CanaryStep, index: number): Step {
+  const key = `step-${index}`;
+  if ('setWeight' in step) {
+    return {
+      name: `set-weight-${step.setWeight}`,
+      skippable: true,
+      async run(ctx) {
+        if (!data(ctx.release).fresh) await setCanaryWeight(ctx, step.setWeight);
+      },
+    };
+  }
+  if ('pause' in step) {
+    const ms = step.pause.duration;
+    return {
+      name: ms === undefined ? 'pause' : `pause-${formatDuration(ms)}`,
+      skippable: true,
+      async run(ctx) {
+        if (data(ctx.release).fresh) return;
+        if (ms === undefined) return { pause: 'canary paused: waiting for kdeploy promote' };
+        // A canary that starts failing while nothing else watches it fails the pause at once.
+        await timedWait(ctx, key, ms, { labelSelector: canaryPods(ctx.config) });
+      },
+    };
+  }
+  return {
+    name: `analysis-${step.analysis.metrics.join('-')}`,
+    skippable: true,
+    async run(ctx) {
+      if (data(ctx.release).fresh) return;
+      return runStepAnalysis(ctx, step.analysis, `analysis of step ${index + 1}`);
+    },
+  };
+}
+
+/** Moves the stable Deployment to the new version (the canary still serves meanwhile) and waits for it. */
+const promoteStable: Step = {
+  name: 'promote-stable',
+  async run(ctx) {
+    if (data(ctx.release).fresh) return;
+    const [deployment] = renderFor(ctx.config, ctx.release.to, undefined, ['deployment']);
+    const template = stampedTemplate(deployment!, ctx.release.id, { [LABELS.role]: 'stable' });
+    const updated = await ctx.cluster.mutate<DeploymentLike>(
+      deploymentRef(ctx.config, ctx.config.app),
+      (live) => {
+        if (
+          releaseOf(live.spec?.template?.metadata) === ctx.release.id &&
+          live.spec?.replicas === ctx.config.replicas
+        )
+          return undefined;
+        const selector = live.spec?.selector?.matchLabels ?? {};
+        const labels = { ...template.metadata?.labels, ...selector };
+        return {
+          ...live,
+          spec: {
+            ...live.spec,
+            replicas: ctx.config.replicas,
+            template: { ...template, metadata: { ...template.metadata, labels } },
+          },
+        };
+      },
+    );
+    if (!updated)
+      throw new Error(`Deployment ${ctx.config.namespace}/${ctx.config.app} disappeared during the release`);
+    await awaitDeployment(ctx, ctx.config.app, {
+      ...newVersionTarget(ctx),
+      isTargetPod: (p) => !isCanaryPod(p) && newVersionTarget(ctx).isTargetPod(p),
+    });
+  },
+};
+
+/** All traffic to the (now new) stable Deployment: the canary's weight goes to 0. */
+const shiftToStable: Step = {
+  name: 'shift-to-stable',
+  async run(ctx) {
+    if (data(ctx.release).fresh) return;
+    await setCanaryWeight(ctx, 0);
+  },
+};
+
+const removeCanary: Step = {
+  name: 'remove-canary',
+  async run(ctx) {
+    await ctx.cluster.delete(deploymentRef(ctx.config, canaryName(ctx.config)));
+  },
+};
+
+/** Rollback 1: if promotion had started, the stable Deployment gets its old template back. */
+const restoreStable: Step = {
+  name: 'restore-stable',
+  async run(ctx) {
+    const d = data(ctx.release);
+    if (d.fresh) {
+      await ctx.cluster.delete(deploymentRef(ctx.config, ctx.config.app));
+      if (d.createdService) await ctx.cluster.delete(serviceRef(ctx.config, ctx.config.app));
+      return;
+    }
+    if (!d.previousTemplate) return; // failed before adopting anything
+    await ctx.cluster.mutate<DeploymentLike>(deploymentRef(ctx.config, ctx.config.app), (live) => {
+      if (releaseOf(live.spec?.template?.metadata) !== ctx.release.id) return undefined;
+      return { ...live, spec: { ...live.spec, template: d.previousTemplate } };
+    });
+    // Wait for the old version to be back on whatever stable pods there are (none at weight 100).
+    await awaitDeployment(
+      ctx,
+      ctx.config.app,
+      anyTemplateTarget(ctx.release.from?.version ?? '', isCanaryPod),
+    );
+  },
+};
+
+/** Rollback 2: the canary's weight to 0 first (stable back to full size and ready), then the canary goes. */
+const abortWeight: Step = {
+  name: 'weight-zero',
+  async run(ctx) {
+    const d = data(ctx.release);
+    if (d.fresh || !d.previousTemplate) return;
+    const r = await router(ctx);
+    if (r.name === 'replicas') {
+      // Stable back to its size before the release (the pod-ratio split keeps config.replicas).
+      await shiftTraffic(ctx, r, 0);
+      return;
+    }
+    await shiftTraffic(ctx, r, 0);
+    await scaleDeployment(ctx, canaryName(ctx.config), 0);
+  },
+};
+
+export const canary: Strategy = {
+  name: 'canary',
+  plan(config): Plan {
+    return {
+      steps: [
+        adopt,
+        ensureStableService,
+        createStable,
+        createCanary,
+        ...config.strategy.canary.steps.map(trafficStep),
+        promoteStable,
+        shiftToStable,
+        removeCanary,
+      ],
+      rollback: [restoreStable, abortWeight, removeCanary],
+    };
+  },
+};

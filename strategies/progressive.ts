@@ -1,0 +1,265 @@
+// What the two progressive strategies (canary, blue/green) share: rendering a variant of the app's
+// Deployment, stamping templates with the release, timed waits that survive a crash, watching a variant's
+// pods while nothing else does (pauses), step analysis, and building the release's router.
+import type { AnalysisRef } from '../src/config/analysis-schema.js';
+import type { RouterConfig } from '../src/config/router-schema.js';
+import type { KdeployConfig } from '../src/config/schema.js';
+import { diagnosePods, readinessTimeoutFor } from '../src/engine/diagnose.js';
+import type { Router } from '../src/engine/ports.js';
+import {
+  awaitRollout,
+  type DeploymentLike,
+  type PodObject,
+  type PodTemplate,
+  RELEASE_ANNOTATION,
+  type RolloutTarget,
+} from '../src/engine/rollout.js';
+import { type StepContext, StepFailure, type StepResult } from '../src/engine/strategy.js';
+import type { ObjectRef } from '../src/kube/cluster.js';
+import { statusOf } from '../src/kube/errors.js';
+import { type Manifest, renderManifests, type TemplateName } from '../src/manifests/render.js';
+import type { Variant, ViewOptions } from '../src/manifests/view.js';
+import { createRouter, type RouterDeps } from '../src/traffic/registry.js';
+
+export const deploymentRef = (c: KdeployConfig, name: string): ObjectRef => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  name,
+  namespace: c.namespace,
+});
+export const serviceRef = (c: KdeployConfig, name: string): ObjectRef => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  name,
+  namespace: c.namespace,
+});
+export const releaseOf = (meta: { annotations?: Record<string, string> } | undefined) =>
+  meta?.annotations?.[RELEASE_ANNOTATION];
+
+/** Renders the app's objects for the new version; `objects` picks the templates (Deployment first). */
+export function renderFor(
+  config: KdeployConfig,
+  to: { version: string; image: string },
+  variant: Variant | undefined,
+  objects: readonly TemplateName[],
+  selectors: Pick<ViewOptions, 'serviceSelector' | 'previewSelector'> = {},
+): Manifest[] {
+  return renderManifests(config, { version: to.version, image: to.image, variant, objects, ...selectors });
+}
+
+/** The rendered Deployment's pod template stamped with the release (how a step tells its own change apart). */
+export function stampedTemplate(
+  deployment: Manifest,
+  releaseId: string,
+  extraLabels: Record<string, string> = {},
+): PodTemplate {
+  const template = structuredClone((deployment.spec as DeploymentLike['spec'])?.template ?? {});
+  template.metadata = {
+    ...template.metadata,
+    labels: { ...template.metadata?.labels, ...extraLabels },
+    annotations: { ...template.metadata?.annotations, [RELEASE_ANNOTATION]: releaseId },
+  };
+  return template;
+}
+
+/**
+ * Creates the rendered Deployment with the stamped template, or, when it exists (an earlier release left
+ * it, or an earlier run of this step made it), gives it that template and replica count. Idempotent.
+ */
+export async function applyDeployment(
+  ctx: StepContext,
+  deployment: Manifest,
+  template: PodTemplate,
+  replicas: number,
+): Promise<void> {
+  const spec = deployment.spec as NonNullable<DeploymentLike['spec']>;
+  try {
+    await ctx.cluster.create<DeploymentLike>({ ...deployment, spec: { ...spec, replicas, template } });
+    return;
+  } catch (err) {
+    if (statusOf(err) !== 409) throw err;
+  }
+  await ctx.cluster.mutate<DeploymentLike>(deploymentRef(ctx.config, deployment.metadata.name), (live) => {
+    if (releaseOf(live.spec?.template?.metadata) === ctx.release.id && live.spec?.replicas === replicas)
+      return undefined;
+    // The selector is immutable: a Deployment left by another tool keeps its own, and the template must match it.
+    const selector = live.spec?.selector?.matchLabels ?? {};
+    const labels = { ...template.metadata?.labels, ...selector };
+    return {
+      ...live,
+      spec: { ...live.spec, replicas, template: { ...template, metadata: { ...template.metadata, labels } } },
+    };
+  });
+}
+
+/** Creates the Service when missing and says whether it did; an existing Service is the user's and stays. */
+export async function ensureService(ctx: StepContext, service: Manifest): Promise<boolean> {
+  if (await ctx.cluster.get(serviceRef(ctx.config, service.metadata.name))) return false;
+  try {
+    await ctx.cluster.create(service);
+    return true;
+  } catch (err) {
+    if (statusOf(err) !== 409) throw err;
+    return false;
+  }
+}
+
+/** Scales a Deployment; a missing one counts as scaled to 0. */
+export async function scaleDeployment(ctx: StepContext, name: string, replicas: number): Promise<void> {
+  try {
+    await ctx.cluster.patch(deploymentRef(ctx.config, name), { spec: { replicas } }, 'merge');
+  } catch (err) {
+    if (!(statusOf(err) === 404 && replicas === 0)) throw err;
+  }
+}
+
+/** Pods of this release's template, with failure diagnosis: for a new version's Deployment. */
+export function newVersionTarget(ctx: StepContext): RolloutTarget {
+  return {
+    version: ctx.release.to.version,
+    templateMatches: (t) => releaseOf(t?.metadata) === ctx.release.id,
+    isTargetPod: (p) => releaseOf(p.metadata as never) === ctx.release.id,
+    diagnose: true,
+  };
+}
+
+/** Whatever template the Deployment has: for the old version coming back (no diagnosis, only the deadline). */
+export function anyTemplateTarget(
+  version: string,
+  exclude: (p: PodObject) => boolean = () => false,
+): RolloutTarget {
+  return { version, templateMatches: () => true, isTargetPod: (p) => !exclude(p), diagnose: false };
+}
+
+export const awaitDeployment = (ctx: StepContext, name: string, target: RolloutTarget) =>
+  awaitRollout(ctx, name, target);
+
+/**
+ * Waits `ms` of clock time counted from the first time this step ran (the deadline is saved in the record,
+ * so a resumed release doesn't start the wait over), failing the step if the pods selected by `watch` fail.
+ */
+export async function timedWait(
+  ctx: StepContext,
+  key: string,
+  ms: number,
+  watch?: { labelSelector: string },
+): Promise<void> {
+  const waits = (ctx.release.data.waits ?? {}) as Record<string, number>;
+  let until = waits[key];
+  if (until === undefined) {
+    until = ctx.clock.now() + ms;
+    await ctx.save({ data: { ...ctx.release.data, waits: { ...waits, [key]: until } } });
+  }
+  const remaining = until - ctx.clock.now();
+  if (remaining <= 0) return;
+  if (!watch) return ctx.clock.sleep(remaining, ctx.signal);
+  const stop = new AbortController();
+  try {
+    await Promise.race([
+      ctx.clock.sleep(remaining, AbortSignal.any([ctx.signal, stop.signal])),
+      failingPods(ctx, watch.labelSelector, stop.signal),
+    ]);
+  } finally {
+    stop.abort();
+  }
+}
+
+/** Rejects with a StepFailure as soon as a selected pod fails (crash loop, OOM, image pull, readiness); never resolves. */
+function failingPods(ctx: StepContext, labelSelector: string, signal: AbortSignal): Promise<never> {
+  const readinessTimeoutMs =
+    ctx.tuning.readinessTimeoutMs ?? readinessTimeoutFor(ctx.config.probes.readiness);
+  const pods = new Map<string, PodObject>();
+  return new Promise<never>((_resolve, reject) => {
+    const check = () => {
+      const d = diagnosePods([...pods.values()], { now: ctx.clock.now(), readinessTimeoutMs });
+      if (d) reject(new StepFailure(d.message, d));
+    };
+    ctx.cluster
+      .watch<PodObject>(
+        { apiVersion: 'v1', kind: 'Pod', namespace: ctx.config.namespace, labelSelector },
+        (e) => {
+          if (e.type === 'SYNC') {
+            pods.clear();
+            for (const p of e.objects) pods.set(p.metadata?.name ?? '', p);
+          } else if (e.type === 'DELETED') pods.delete(e.object.metadata?.name ?? '');
+          else pods.set(e.object.metadata?.name ?? '', e.object);
+          check();
+        },
+        signal,
+      )
+      .catch((err) => {
+        if (!signal.aborted) reject(err);
+      });
+    // Readiness is time-based: look again between events.
+    (async () => {
+      while (!signal.aborted) {
+        await ctx.clock.sleep(ctx.tuning.recheckMs ?? 1000, signal);
+        check();
+      }
+    })().catch(() => {});
+  });
+}
+
+/**
+ * Runs the named metrics of the analysis section to a verdict. Failed or error fails the step (the release
+ * rolls back); inconclusive pauses it for a person to promote or abort (Argo's behaviour).
+ */
+export async function runStepAnalysis(ctx: StepContext, ref: AnalysisRef, what: string): Promise<StepResult> {
+  const { runAnalysis } = await import('../src/analysis/runner.js');
+  const metrics = ctx.config.analysis.metrics.filter((m) => ref.metrics.includes(m.name));
+  const unknown = ref.metrics.filter((name) => !metrics.some((m) => m.name === name));
+  if (unknown.length) throw new Error(`${what}: no metric named ${unknown.join(', ')} in analysis.metrics`);
+  const { release, config } = ctx;
+  const state = await runAnalysis({
+    metrics: metrics as never,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    vars: {
+      app: config.app,
+      namespace: config.namespace,
+      stableVersion: release.from?.version ?? '',
+      canaryVersion: release.to.version,
+    },
+    context: { clock: ctx.clock, cluster: ctx.cluster as never },
+    onMeasurement: (m) =>
+      ctx.emit({ type: 'measurement', metric: m.metric, values: m.values, verdict: m.phase }),
+  });
+  if (state.verdict === 'failed' || state.verdict === 'error')
+    throw new StepFailure(`${what} ${state.verdict}: ${state.reason ?? ''}`.trim());
+  if (state.verdict === 'inconclusive')
+    return { pause: `${what} inconclusive: ${state.reason ?? ''}; promote or abort` };
+}
+
+/** The router a step acts through: the injected one (tests, library callers), else the configured one. */
+export async function routerFor(
+  ctx: StepContext,
+  config: RouterConfig,
+  deps: Partial<RouterDeps> = {},
+): Promise<Router> {
+  if (ctx.router) return ctx.router;
+  return createRouter(config, {
+    cluster: ctx.cluster,
+    clock: ctx.clock,
+    app: ctx.config.app,
+    namespace: ctx.config.namespace,
+    replicas: ctx.config.replicas,
+    ...deps,
+  });
+}
+
+/** Sets the weight, reports what was achieved (event + record), and returns it. */
+export async function shiftTraffic(
+  ctx: StepContext,
+  router: Router,
+  canaryPercent: number,
+  newSideIsCanary = true,
+): Promise<void> {
+  const r = await router.setWeight(canaryPercent, ctx.signal);
+  // Blue/green routes by colour: "canary" is green there; report the new version's share.
+  const canary = newSideIsCanary ? r.achieved : 100 - r.achieved;
+  const weights = { canary, stable: Math.round((100 - canary) * 100) / 100 };
+  ctx.emit({ type: 'weight', ...weights, verified: r.verified });
+  if (r.detail) ctx.emit({ type: 'info', message: `${router.name}: ${r.detail}` });
+  await ctx.save({ weights });
+  if (r.dwellMs) await ctx.clock.sleep(r.dwellMs, ctx.signal);
+}

@@ -1,0 +1,50 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { appConfig, type Bed, bed } from './harness.js';
+
+const steps = [
+  { setWeight: 25 },
+  { pause: { duration: '1m' } },
+  { setWeight: 50 },
+  { pause: { duration: '1m' } },
+];
+let b: Bed | undefined;
+afterEach(async () => {
+  await b?.close();
+  b = undefined;
+});
+
+async function deployments(b: Bed) {
+  const list = await b.cluster.list<{
+    metadata?: { name?: string };
+    spec?: { replicas?: number; template?: { spec?: { containers?: { image?: string }[] } } };
+  }>('apps/v1', 'Deployment', { namespace: 'default' });
+  return Object.fromEntries(
+    list.items.map((d) => [
+      d.metadata?.name,
+      { replicas: d.spec?.replicas, image: d.spec?.template?.spec?.containers?.[0]?.image },
+    ]),
+  );
+}
+
+describe('canary on the simulated cluster', () => {
+  it('creates the stable Deployment on the first release, then walks the steps and promotes', async () => {
+    b = await bed(appConfig({ canary: { steps } }));
+    const first = await b.run('canary', 'v1');
+    expect(first.outcome).toBe('completed');
+    expect(await deployments(b)).toEqual({ web: { replicas: 4, image: 'registry.example/web:v1' } });
+
+    const watcher = await b.watchCapacity(4);
+    const started = b.clock.now();
+    const second = await b.run('canary', 'v2');
+    expect(second.outcome, second.reason).toBe('completed');
+    const weights = second.events
+      .filter((e) => e.type === 'weight')
+      .map((e) => (e as { canary: number }).canary);
+    expect(weights).toEqual([25, 50, 0]);
+    expect(await deployments(b)).toEqual({ web: { replicas: 4, image: 'registry.example/web:v2' } });
+    // Two one-minute pauses in virtual time.
+    expect(b.clock.now() - started).toBeGreaterThanOrEqual(120_000);
+    expect(watcher.armed).toBe(true);
+    expect(await watcher.close()).toEqual([]);
+  });
+});

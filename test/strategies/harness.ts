@@ -1,0 +1,77 @@
+// A simulated cluster in auto-advancing virtual time, the engine's library API pointed at it, and the
+// capacity watcher running for the whole test: the strategy tests' common ground.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { type ReleaseOptions, release } from '../../src/engine/api.js';
+import { VirtualClock } from '../../src/engine/clock.js';
+import type { StrategyKind } from '../../src/engine/types.js';
+import { Cluster } from '../../src/kube/cluster.js';
+import { selectContext } from '../../src/kube/kubeconfig.js';
+import { type ScenarioInput, type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
+import { CapacityWatcher } from '../support/capacity-watcher.js';
+
+export const START = Date.UTC(2026, 0, 1);
+
+export interface Bed {
+  sim: SimulatedCluster;
+  clock: VirtualClock;
+  kc: KubeConfig;
+  cluster: Cluster;
+  watcher?: CapacityWatcher;
+  run(strategy: StrategyKind, to: string, extra?: Partial<ReleaseOptions>): ReturnType<typeof release>;
+  /** Starts the capacity watcher on the app's Service (call once the app serves). */
+  watchCapacity(minReady?: number): Promise<CapacityWatcher>;
+  close(): Promise<void>;
+}
+
+export function appConfig(strategy: object = {}, extra: object = {}) {
+  return {
+    app: 'web',
+    namespace: 'default',
+    image: { repository: 'registry.example/web' },
+    replicas: 4,
+    strategy,
+    ...extra,
+  };
+}
+
+export async function bed(config: object, scenario: string | ScenarioInput = 'happy'): Promise<Bed> {
+  const clock = new VirtualClock({ start: START, autoAdvance: true });
+  const sim = await startSimulatedCluster({ clock, scenario });
+  const kc = sim.kubeConfig();
+  const cluster = new Cluster(selectContext(kc, {}));
+  const app = (config as { app: string }).app;
+  const replicas = (config as { replicas?: number }).replicas ?? 2;
+  const b: Bed = {
+    sim,
+    clock,
+    kc,
+    cluster,
+    run: (strategy, to, extra = {}) =>
+      release({
+        config,
+        strategy,
+        to,
+        kubeconfig: kc,
+        clock,
+        tuning: { readinessTimeoutMs: 30_000 },
+        leaseSeconds: 15,
+        ...extra,
+      }),
+    async watchCapacity(minReady = replicas) {
+      b.watcher = await new CapacityWatcher(cluster, {
+        namespace: 'default',
+        service: app,
+        minReady,
+        podSelector: `kdeploy.dev/app=${app}`,
+        now: () => clock.now(),
+      }).start();
+      return b.watcher;
+    },
+    async close() {
+      await b.watcher?.close();
+      clock.dispose();
+      await sim.close();
+    },
+  };
+  return b;
+}
