@@ -1,4 +1,5 @@
 import type { KubeConfig, User } from '@kubernetes/client-node';
+import { toAwsRouterError } from '../traffic/aws-clients.js';
 
 // client-node's Authenticator interface isn't re-exported from its index; take it from addAuthenticator.
 type Authenticator = Parameters<KubeConfig['addAuthenticator']>[0];
@@ -184,7 +185,9 @@ export async function eksKubeConfig(options: EksKubeConfigOptions): Promise<Kube
       ...(options.eksEndpoint ? { endpoint: options.eksEndpoint } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
     });
-    const out = await eks.send(new DescribeClusterCommand({ name: options.name }));
+    const out = await eks.send(new DescribeClusterCommand({ name: options.name })).catch((err: unknown) => {
+      throw toAwsRouterError(err, `eks:DescribeCluster ${options.name} in ${options.region} (cluster.eks)`);
+    });
     endpoint = out.cluster?.endpoint;
     caData ??= out.cluster?.certificateAuthority?.data;
     if (!endpoint)

@@ -139,6 +139,15 @@ describe('route53 router on moto', () => {
     expect(ttls).toEqual([30, 30]);
   });
 
+  it('blue/green flips exactly 0 ↔ 100 between the two records', async () => {
+    const r = await router();
+    await r.prepare(targets);
+    expect(await r.setWeight(100)).toMatchObject({ achieved: 100, verified: true });
+    expect(await recordWeights()).toEqual({ 'prod-shop-stable': 0, 'prod-shop-canary': 200 });
+    expect(await r.setWeight(0)).toMatchObject({ achieved: 0, verified: true });
+    expect(await recordWeights()).toEqual({ 'prod-shop-stable': 200, 'prod-shop-canary': 0 });
+  });
+
   it('retries a Throttling answer with back-off on the injected clock', async () => {
     const proxy = await throttlingProxy(moto.endpoint, 1);
     try {
