@@ -42,10 +42,12 @@ export interface HandlerOptions {
   codepipeline?: CodePipelineClientConfig;
   /** Where the artifact zip is read from (always with the job's artifactCredentials). */
   s3?: S3Options;
-  /** The Lambda's region: the default for `cluster.eks.region`. */
+  /** The Lambda's region: the default for `cluster.eks.region` and the S3 client's. */
   region?: string;
-  /** Builds the KubeConfig for the target cluster; default EKS token or a plain server URL. */
-  kube?: (cluster: ClusterParams, region: string | undefined) => Promise<KubeConfig>;
+  /** EKS API endpoint override (moto in tests). */
+  eksEndpoint?: string;
+  /** Builds the KubeConfig for the target cluster; default the EKS token or a plain server URL (lambda/kube.ts). */
+  kube?: (cluster: ClusterParams) => Promise<KubeConfig>;
   engine?: () => Promise<Engine>;
   /**
    * Time kept free before the Lambda timeout: the engine stops this long before it, and the invocation stops
@@ -83,7 +85,13 @@ export function createHandler(options: HandlerOptions = {}): JobHandler {
   const log = options.log ?? ((line: string) => console.log(line));
   const margin = options.safetyMarginMs ?? DEFAULT_MARGIN_MS;
   const readObject = s3ObjectReader({ region: options.region, ...options.s3 });
-  const kube = options.kube ?? defaultKube;
+  const kube =
+    options.kube ??
+    (async (cluster: ClusterParams) =>
+      (await import('./kube.js')).kubeConfigFor(cluster, {
+        region: options.region,
+        eksEndpoint: options.eksEndpoint,
+      }));
   const engine = options.engine ?? (() => import('../src/engine/api.js'));
   // One client per container: warm invocations reuse its connections.
   let client: Promise<CodePipelineClient> | undefined;
@@ -150,7 +158,7 @@ export function createHandler(options: HandlerOptions = {}): JobHandler {
       if (continuation) {
         Object.assign(track, continuation);
         const cluster = params.cluster ?? (await fromArtifact(job, params, (d) => (artifactDir = d))).cluster;
-        const kubeconfig = await kube(cluster, options.region);
+        const kubeconfig = await kube(cluster);
         const { resume } = await engine();
         work = Promise.resolve(
           resume({
@@ -166,7 +174,7 @@ export function createHandler(options: HandlerOptions = {}): JobHandler {
         const input = await fromArtifact(job, params, (d) => (artifactDir = d));
         track.app = input.app;
         track.namespace = input.namespace;
-        const kubeconfig = await kube(input.cluster, options.region);
+        const kubeconfig = await kube(input.cluster);
         const { release } = await engine();
         work = Promise.resolve(
           release({
@@ -300,9 +308,4 @@ function timedOutResult(track: Tracker): JobResult {
     'kdeploy did not get a release started before the Lambda deadline (is the cluster reachable?)',
     track.releaseId,
   );
-}
-
-async function defaultKube(cluster: ClusterParams, region: string | undefined): Promise<KubeConfig> {
-  const { kubeConfigFor } = await import('./kube.js');
-  return kubeConfigFor(cluster, region);
 }

@@ -20,6 +20,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): HandlerOptions {
       ...(cpEndpoint ? { endpoint: cpEndpoint } : {}),
     },
     s3: { region: env.AWS_REGION, endpoint },
+    eksEndpoint: endpoint,
     ...(margin !== undefined && Number.isFinite(margin) && margin > 0 ? { safetyMarginMs: margin } : {}),
   };
 }
