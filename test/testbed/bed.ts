@@ -54,6 +54,9 @@ const CONTROLLERS = [
   'garbage-collector-controller',
   'namespace-controller',
   'endpointslice-controller',
+  // Nodes are created with the node.kubernetes.io/not-ready taint (TaintNodesByCondition admission); this
+  // controller lifts it once KWOK reports them Ready, as in a real cluster.
+  'node-lifecycle-controller',
 ];
 
 interface Proc {
@@ -175,6 +178,9 @@ export async function startTestbed(opts: StartOptions = {}): Promise<Testbed> {
       '--disable-admission-plugins=ServiceAccount',
       '--allow-privileged=true',
       '--profiling=false',
+      // The default reconciler would publish 127.0.0.1 as the `kubernetes` Service endpoint, which
+      // validation rejects every 10 s (loopback), only adding log noise.
+      '--endpoint-reconciler-type=none',
     ]);
     // The self-signed serving cert (with its CA appended) appears once the apiserver has started.
     const certFile = join(certDir, 'apiserver.crt');
@@ -196,9 +202,9 @@ export async function startTestbed(opts: StartOptions = {}): Promise<Testbed> {
     const healthz = (port: number) => async () =>
       (await request(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200;
     const componentArgs = (port: number, name: string) => [
+      // No --authentication/authorization-kubeconfig: /healthz is always allowed, and delegated authn would
+      // look for a client CA the apiserver doesn't have.
       `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
       '--leader-elect=false',
       '--bind-address=127.0.0.1',
       `--secure-port=${port}`,
@@ -226,10 +232,12 @@ export async function startTestbed(opts: StartOptions = {}): Promise<Testbed> {
       '--node-ip=10.0.0.1',
       `--server-address=127.0.0.1:${kwokPort}`,
     ]);
-    await waitReady(kwok, `${nodes.length} nodes Ready`, async () => {
+    await waitReady(kwok, `${nodes.length} nodes Ready and untainted`, async () => {
       const res = await api('GET', '/api/v1/nodes');
       const items = (JSON.parse(res.body).items ?? []) as NodeLike[];
-      return nodes.every((n) => items.some((i) => i.metadata.name === n && isReady(i)));
+      return nodes.every((n) =>
+        items.some((i) => i.metadata.name === n && isReady(i) && !i.spec?.taints?.length),
+      );
     });
 
     const state: TestbedState = {
@@ -463,6 +471,7 @@ function fakeNode(name: string) {
 
 interface NodeLike {
   metadata: { name: string };
+  spec?: { taints?: unknown[] };
   status?: { conditions?: { type: string; status: string }[] };
 }
 
