@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { yamlStream } from '../manifests/yaml-safe.js';
 import type { OutputFormat } from './args.js';
 
 /** Kubernetes objects as `-o` asks: a YAML stream, a JSON List (kubectl reads both), or one JSON per line. */
@@ -9,6 +9,6 @@ export function formatObjects(objects: readonly object[], format: OutputFormat):
     case 'ndjson':
       return objects.map((o) => `${JSON.stringify(o)}\n`).join('');
     case 'text':
-      return objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
+      return yamlStream(objects);
   }
 }

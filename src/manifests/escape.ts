@@ -1,19 +1,10 @@
 import Handlebars from 'handlebars';
+import { yamlSafeJson } from './yaml-safe.js';
 
 // The only way a template may output a value: `{{q value}}` (one scalar) or `{{json value}}` (any value,
 // inline). Both emit JSON, which is valid YAML in flow context, so a value holding newlines, `: `, `#`,
 // `---`, `&anchor`, `!!tag` or `{{` can't add keys, documents or tags. Templates are checked before use:
 // a bare `{{value}}` or `{{{value}}}` is an error, not a silent injection risk.
-
-/** Characters JSON leaves raw but YAML forbids or treats as line breaks in 1.1 parsers (DEL, C1, U+2028/9, U+FFFE/F). */
-const YAML_UNSAFE = /[\u007f-\u009f\u2028\u2029\ufffe\uffff]/g;
-
-/** A value as a JSON text that every YAML parser reads back as exactly that value. */
-export function yamlSafeJson(value: unknown): string {
-  const text = JSON.stringify(value);
-  if (text === undefined) throw new TypeError(`cannot render ${typeof value} as YAML`);
-  return text.replace(YAML_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
 
 const ESCAPING_HELPERS = new Set(['q', 'json']);
 

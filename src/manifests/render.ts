@@ -2,10 +2,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TemplateDelegate } from 'handlebars';
-import { isMap, parseAllDocuments, stringify } from 'yaml';
+import { isMap, parseAllDocuments } from 'yaml';
 import type { KdeployConfig } from '../config/schema.js';
 import { createEnvironment, TemplateError, unescapedOutputs } from './escape.js';
 import { buildView, type ViewOptions } from './view.js';
+import { yamlStream } from './yaml-safe.js';
 
 // Renders the app's Kubernetes objects from Handlebars templates: the built-in ones in templates/, each
 // replaceable by a file of the same name in the user's templates folder (`templates:` in kdeploy.yaml or
@@ -122,7 +123,5 @@ export function renderManifests(config: KdeployConfig, options: RenderOptions): 
 
 /** The same objects as a multi-document YAML stream (what `kdeploy render` prints). */
 export function renderYaml(config: KdeployConfig, options: RenderOptions): string {
-  return renderManifests(config, options)
-    .map((m) => stringify(m, { lineWidth: 0 }))
-    .join('---\n');
+  return yamlStream(renderManifests(config, options));
 }
