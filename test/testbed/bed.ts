@@ -83,7 +83,7 @@ export async function startTestbed(opts: StartOptions = {}): Promise<Testbed> {
   mkdirSync(runDir, { recursive: true });
   const procs: Proc[] = [];
   const started = Date.now();
-  const guard = opts.detach ? undefined : installExitGuard(procs);
+  const guard = opts.detach ? undefined : installExitGuard(procs, runDir);
 
   const spawnProc = (name: string, args: string[]): Proc => {
     const logPath = join(runDir, `${name}.log`);
@@ -333,13 +333,14 @@ export function alive(pid: number): boolean {
  * In-process beds must not outlive this Node process: SIGKILL the groups on exit, and on SIGINT/SIGTERM/SIGHUP
  * before re-raising the signal (unless someone else, e.g. vitest, handles it).
  */
-function installExitGuard(procs: Proc[]): { dispose(): void } {
+function installExitGuard(procs: Proc[], runDir: string): { dispose(): void } {
   const killAll = () => {
     for (const p of procs) if (!p.exited) signalGroup(p.pid, 'SIGKILL');
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   const onSignal = (sig: NodeJS.Signals) => {
     killAll();
+    process.stderr.write(`[testbed] ${sig}: killed the test bed; logs kept in ${runDir}\n`);
     if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
   };
   process.on('exit', killAll);
