@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routerSchema } from '../../../src/config/router-schema.js';
 import { Cluster, selectContext, statusOf } from '../../../src/kube/index.js';
 import { type AwsRouterContext, createAwsRouter } from '../../../src/traffic/aws-routers.js';
-import { testbedKubeConfig, useTestNamespace } from '../../testbed/namespace.js';
 import { type Moto, startMoto } from '../../support/moto.js';
+import { testbedKubeConfig, useTestNamespace } from '../../testbed/namespace.js';
 import { SteppingClock } from '../../traffic/clock.js';
 import { service } from '../fixtures.js';
 
@@ -28,7 +28,12 @@ const TGB_CRD = {
   spec: {
     group: 'elbv2.k8s.aws',
     scope: 'Namespaced',
-    names: { plural: 'targetgroupbindings', singular: 'targetgroupbinding', kind: 'TargetGroupBinding', listKind: 'TargetGroupBindingList' },
+    names: {
+      plural: 'targetgroupbindings',
+      singular: 'targetgroupbinding',
+      kind: 'TargetGroupBinding',
+      listKind: 'TargetGroupBindingList',
+    },
     versions: [
       {
         name: 'v1beta1',
@@ -74,7 +79,10 @@ async function ensureCrd(): Promise<void> {
     if (statusOf(err) !== 409) throw err;
   }
   for (let i = 0; i < 100; i++) {
-    const crd = await cluster.request<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', `${path}/${TGB_CRD.metadata.name}`);
+    const crd = await cluster.request<{ status?: { conditions?: { type: string; status: string }[] } }>(
+      'GET',
+      `${path}/${TGB_CRD.metadata.name}`,
+    );
     if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -97,7 +105,8 @@ beforeAll(async () => {
   moto = await startMoto();
   await ensureCrd();
   const core = kc.makeApiClient(CoreV1Api);
-  for (const name of ['shop-stable', 'shop-canary']) await core.createNamespacedService({ namespace: ns.name, body: service(name) });
+  for (const name of ['shop-stable', 'shop-canary'])
+    await core.createNamespacedService({ namespace: ns.name, body: service(name) });
 });
 afterAll(async () => {
   await moto?.stop();
@@ -109,36 +118,77 @@ describe('AWS routers, Kubernetes side, on a real kube-apiserver', () => {
     const [elb, ec2] = [new ElasticLoadBalancingV2Client(access), new EC2Client(access)];
     const VpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.1.0.0/16' }))).Vpc!.VpcId!;
     const subnets = await Promise.all(
-      ['a', 'b'].map(async (az, i) => (await ec2.send(new CreateSubnetCommand({ VpcId, CidrBlock: `10.1.${i}.0/24`, AvailabilityZone: `${region}${az}` }))).Subnet!.SubnetId!),
+      ['a', 'b'].map(
+        async (az, i) =>
+          (
+            await ec2.send(
+              new CreateSubnetCommand({
+                VpcId,
+                CidrBlock: `10.1.${i}.0/24`,
+                AvailabilityZone: `${region}${az}`,
+              }),
+            )
+          ).Subnet!.SubnetId!,
+      ),
     );
-    const lb = (await elb.send(new CreateLoadBalancerCommand({ Name: `shop-${ns.name.slice(-6)}`, Subnets: subnets }))).LoadBalancers![0]!;
+    const lb = (
+      await elb.send(new CreateLoadBalancerCommand({ Name: `shop-${ns.name.slice(-6)}`, Subnets: subnets }))
+    ).LoadBalancers![0]!;
     const tg = async (Name: string) => {
-      const arn = (await elb.send(new CreateTargetGroupCommand({ Name, Protocol: 'HTTP', Port: 80, VpcId, TargetType: 'ip' }))).TargetGroups![0]!.TargetGroupArn!;
+      const arn = (
+        await elb.send(
+          new CreateTargetGroupCommand({ Name, Protocol: 'HTTP', Port: 80, VpcId, TargetType: 'ip' }),
+        )
+      ).TargetGroups![0]!.TargetGroupArn!;
       await elb.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: '10.1.0.5' }] }));
       return arn;
     };
     const [stable, canary] = [await tg(`st-${ns.name.slice(-6)}`), await tg(`ca-${ns.name.slice(-6)}`)];
     const listener = (
       await elb.send(
-        new CreateListenerCommand({ LoadBalancerArn: lb.LoadBalancerArn, Protocol: 'HTTP', Port: 80, DefaultActions: [{ Type: 'forward', TargetGroupArn: stable }] }),
+        new CreateListenerCommand({
+          LoadBalancerArn: lb.LoadBalancerArn,
+          Protocol: 'HTTP',
+          Port: 80,
+          DefaultActions: [{ Type: 'forward', TargetGroupArn: stable }],
+        }),
       )
     ).Listeners![0]!;
 
-    const config = routerSchema.parse({ type: 'alb', listenerArn: listener.ListenerArn, stableTargetGroupArn: stable, canaryTargetGroupArn: canary });
+    const config = routerSchema.parse({
+      type: 'alb',
+      listenerArn: listener.ListenerArn,
+      stableTargetGroupArn: stable,
+      canaryTargetGroupArn: canary,
+    });
     if (config.type !== 'alb') throw new Error('unreachable');
     const router = await createAwsRouter(config, context());
     await router.prepare({ stable: { version: 'v1' }, canary: { version: 'v2' } });
     await router.prepare({ stable: { version: 'v1' }, canary: { version: 'v2' } }); // idempotent
 
     const custom = kc.makeApiClient(CustomObjectsApi);
-    const list = (await custom.listNamespacedCustomObject({ group: 'elbv2.k8s.aws', version: 'v1beta1', namespace: ns.name, plural: 'targetgroupbindings' })) as {
+    const list = (await custom.listNamespacedCustomObject({
+      group: 'elbv2.k8s.aws',
+      version: 'v1beta1',
+      namespace: ns.name,
+      plural: 'targetgroupbindings',
+    })) as {
       items: { metadata: { name: string }; spec: unknown }[];
     };
     expect(Object.fromEntries(list.items.map((i) => [i.metadata.name, i.spec]))).toEqual({
-      'shop-stable': { serviceRef: { name: 'shop-stable', port: 80 }, targetGroupARN: stable, targetType: 'ip' },
-      'shop-canary': { serviceRef: { name: 'shop-canary', port: 80 }, targetGroupARN: canary, targetType: 'ip' },
+      'shop-stable': {
+        serviceRef: { name: 'shop-stable', port: 80 },
+        targetGroupARN: stable,
+        targetType: 'ip',
+      },
+      'shop-canary': {
+        serviceRef: { name: 'shop-canary', port: 80 },
+        targetGroupARN: canary,
+        targetType: 'ip',
+      },
     });
-    const action = (await elb.send(new DescribeListenersCommand({ ListenerArns: [listener.ListenerArn!] }))).Listeners![0]!.DefaultActions![0]!;
+    const action = (await elb.send(new DescribeListenersCommand({ ListenerArns: [listener.ListenerArn!] })))
+      .Listeners![0]!.DefaultActions![0]!;
     expect(action.ForwardConfig?.TargetGroups?.map((t) => [t.TargetGroupArn, t.Weight])).toEqual([
       [stable, 999],
       [canary, 0],
@@ -154,7 +204,19 @@ describe('AWS routers, Kubernetes side, on a real kube-apiserver', () => {
         metadata: { name: 'shop', annotations: { 'alb.ingress.kubernetes.io/scheme': 'internal' } },
         spec: {
           ingressClassName: 'alb',
-          rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'shop-root', port: { name: 'use-annotation' } } } }] } }],
+          rules: [
+            {
+              http: {
+                paths: [
+                  {
+                    path: '/',
+                    pathType: 'Prefix',
+                    backend: { service: { name: 'shop-root', port: { name: 'use-annotation' } } },
+                  },
+                ],
+              },
+            },
+          ],
         },
       },
     });
@@ -162,26 +224,41 @@ describe('AWS routers, Kubernetes side, on a real kube-apiserver', () => {
     if (config.type !== 'alb-ingress') throw new Error('unreachable');
     const router = await createAwsRouter(config, context());
     await router.prepare({ stable: { version: 'v1' }, canary: { version: 'v2' } });
-    for (const percent of [10, 50, 100, 0]) {
+    for (const [percent, stable, canary] of [
+      [10, 900, 100],
+      [50, 500, 500],
+      [100, 0, 999],
+      [0, 999, 0],
+    ] as const) {
       expect(await router.setWeight(percent)).toMatchObject({ achieved: percent, verified: true });
       const ingress = await net.readNamespacedIngress({ name: 'shop', namespace: ns.name });
-      const action = JSON.parse(ingress.metadata!.annotations!['alb.ingress.kubernetes.io/actions.shop-root']!);
-      const weights = action.forwardConfig.targetGroups.map((t: { serviceName: string; weight: number }) => `${t.serviceName}=${t.weight}`);
-      const canary = Math.min(999, percent * 10);
-      expect(weights).toEqual([`shop-stable=${Math.min(999, 1000 - canary)}`, `shop-canary=${canary}`]);
+      const action = JSON.parse(
+        ingress.metadata!.annotations!['alb.ingress.kubernetes.io/actions.shop-root']!,
+      );
+      const weights = action.forwardConfig.targetGroups.map(
+        (t: { serviceName: string; weight: number }) => `${t.serviceName}=${t.weight}`,
+      );
+      expect(weights).toEqual([`shop-stable=${stable}`, `shop-canary=${canary}`]);
       expect(ingress.metadata!.annotations!['alb.ingress.kubernetes.io/scheme']).toBe('internal');
     }
   });
 
   it('route53 external-dns mode: weights go into the Services’ annotations', async () => {
-    const config = routerSchema.parse({ type: 'route53', hostedZoneId: 'Z123', recordName: 'shop.example.com', mode: 'external-dns' });
+    const config = routerSchema.parse({
+      type: 'route53',
+      hostedZoneId: 'Z123',
+      recordName: 'shop.example.com',
+      mode: 'external-dns',
+    });
     if (config.type !== 'route53') throw new Error('unreachable');
     const router = await createAwsRouter(config, context());
     await router.prepare({ stable: { version: 'v1' }, canary: { version: 'v2' } });
     await router.setWeight(25);
     const core = kc.makeApiClient(CoreV1Api);
     const weight = async (name: string) =>
-      (await core.readNamespacedService({ name, namespace: ns.name })).metadata!.annotations!['external-dns.alpha.kubernetes.io/aws-weight'];
+      (await core.readNamespacedService({ name, namespace: ns.name })).metadata!.annotations![
+        'external-dns.alpha.kubernetes.io/aws-weight'
+      ];
     expect([await weight('shop-stable'), await weight('shop-canary')]).toEqual(['150', '50']);
     expect(await router.getWeights()).toEqual({ stable: 75, canary: 25 });
   });
