@@ -164,20 +164,36 @@ export class VirtualClock implements Clock {
   private scheduleCheck(): void {
     if (this.checkTimer || this.timers.length === 0) return;
     const seen = this.activity;
-    this.checkTimer = setTimeout(() => {
+    this.checkTimer = setTimeout(() => this.confirmIdle(seen, IDLE_TURNS), this.idleMs);
+  }
+
+  /**
+   * Quiet for idleMs is not enough on a busy machine: a client between two requests may be a few event-loop
+   * turns away from writing the next one. Require several further turns with nothing happening.
+   */
+  private confirmIdle(seen: number, turns: number): void {
+    if (!this.auto) {
       this.checkTimer = undefined;
-      if (!this.auto) return;
-      if (this.holds === 0 && this.activity === seen) {
-        const next = this.timers[0];
-        if (next) {
-          // Fire everything due at that instant; whatever they schedule waits for the next quiet period.
-          this.t = Math.max(this.t, next.due);
-          while (this.timers[0] && this.timers[0].due <= this.t) this.timers.shift()!.fire();
-          this.activity++;
-        }
-      }
+      return;
+    }
+    if (this.holds > 0 || this.activity !== seen) {
+      this.checkTimer = undefined;
       this.scheduleCheck();
-    }, this.idleMs);
+      return;
+    }
+    if (turns > 0) {
+      this.checkTimer = setTimeout(() => setImmediate(() => this.confirmIdle(seen, turns - 1)), 0);
+      return;
+    }
+    this.checkTimer = undefined;
+    const next = this.timers[0];
+    if (next) {
+      // Fire everything due at that instant; whatever they schedule waits for the next quiet period.
+      this.t = Math.max(this.t, next.due);
+      while (this.timers[0] && this.timers[0].due <= this.t) this.timers.shift()!.fire();
+      this.activity++;
+    }
+    this.scheduleCheck();
   }
 
   private stopChecks(): void {
@@ -203,6 +219,9 @@ export class VirtualClock implements Clock {
     if (this.timers.length === 0) this.stopChecks();
   }
 }
+
+/** Event-loop turns (timers + check phase) that must pass quietly before an auto-advance jump. */
+const IDLE_TURNS = 3;
 
 /** Lets pending promise chains run (they may schedule timers due inside the window being advanced). */
 function settle(): Promise<void> {

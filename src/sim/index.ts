@@ -191,6 +191,7 @@ export async function startSimulatedCluster(
     clock,
     faults,
     hold,
+    touch: clock instanceof VirtualClock ? () => clock.touch() : undefined,
     podLog: (pod, container, opts) => kubelet.podLog(pod, container, opts),
     prometheus: (path, params) => metrics.handle(path, params),
   });

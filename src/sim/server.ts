@@ -32,6 +32,8 @@ export interface ServerHooks {
   faults: Faults;
   /** Marks a request in progress (the virtual clock must not jump meanwhile). */
   hold?: () => () => void;
+  /** Records network activity (postpones a virtual-clock jump). */
+  touch?: () => void;
   /** `GET pods/<name>/log`: the container's log text, or a thrown StatusError. */
   podLog(
     pod: KubeObject,
@@ -167,6 +169,8 @@ export class SimServer {
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (s) => {
       this.sockets.add(s);
+      // Bytes arriving mean a request is on its way: the virtual clock must not jump before it is served.
+      if (hooks.touch) s.on('data', hooks.touch);
       s.on('close', () => this.sockets.delete(s));
     });
     this.unsubscribeDrops = hooks.faults.onDropWatches((resource) => {
@@ -388,6 +392,7 @@ export class SimServer {
     const options = selectors(rt, q);
     const rvParam = q.get('resourceVersion');
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders(); // the client's watch() resolves on the headers, which may precede any event
     let sent = 0;
     let ended = false;
     const stop = new AbortController();

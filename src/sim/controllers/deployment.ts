@@ -121,6 +121,16 @@ function withoutHash(template: KubeObject['spec']): string {
   return canonical(t);
 }
 
+/** FindNewReplicaSet (the oldest RS whose template equals the deployment's, ignoring the hash) and the rest. */
+function splitReplicaSets(
+  d: KubeObject,
+  rsList: KubeObject[],
+): { existing?: KubeObject; oldRSs: KubeObject[] } {
+  const sorted = [...rsList].sort(byCreation);
+  const existing = sorted.find((rs) => withoutHash(rs.spec.template) === withoutHash(d.spec.template));
+  return { existing, oldRSs: sorted.filter((rs) => rs !== existing) };
+}
+
 function newCondition(type: string, status: string, reason: string, message: string, now: string): Condition {
   return { type, status, lastUpdateTime: now, lastTransitionTime: now, reason, message };
 }
@@ -262,9 +272,7 @@ export class DeploymentController {
     rsList: KubeObject[],
     create: boolean,
   ): { d: KubeObject; newRS?: KubeObject; oldRSs: KubeObject[] } {
-    const sorted = [...rsList].sort(byCreation);
-    const existing = sorted.find((rs) => withoutHash(rs.spec.template) === withoutHash(d.spec.template));
-    const oldRSs = sorted.filter((rs) => rs !== existing);
+    const { existing, oldRSs } = splitReplicaSets(d, rsList);
     const newRevision = String(Math.max(0, ...oldRSs.map(revisionOf)) + 1);
     const now = this.api.now();
     if (existing) {
@@ -411,9 +419,10 @@ export class DeploymentController {
     return { scaled: from !== to, rs: updated };
   }
 
+  /** isScalingEvent, without getAll's revision bookkeeping (so the sync that follows works on fresh objects). */
   private isScalingEvent(d: KubeObject, rsList: KubeObject[]): boolean {
-    const { newRS, oldRSs } = this.getAll(d, rsList, false);
-    for (const rs of [...oldRSs, ...(newRS ? [newRS] : [])]) {
+    const { existing, oldRSs } = splitReplicaSets(d, rsList);
+    for (const rs of [...oldRSs, ...(existing ? [existing] : [])]) {
       if (rs.spec.replicas === 0) continue;
       const desired = rs.metadata.annotations?.[DESIRED_REPLICAS];
       if (desired !== undefined && Number(desired) !== d.spec.replicas) return true;
