@@ -7,10 +7,16 @@
 // new template carries the release id (annotation kdeploy.dev/release), so every step can tell from the
 // cluster whether its effect already happened.
 import type { KdeployConfig } from '../src/config/schema.js';
-import { statusOf } from '../src/kube/errors.js';
-import { awaitRollout, type DeploymentLike, type PodTemplate, RELEASE_ANNOTATION, versionOfTemplate } from '../src/engine/rollout.js';
+import {
+  awaitRollout,
+  type DeploymentLike,
+  type PodTemplate,
+  RELEASE_ANNOTATION,
+  versionOfTemplate,
+} from '../src/engine/rollout.js';
 import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.js';
 import type { ReleaseState } from '../src/engine/types.js';
+import { statusOf } from '../src/kube/errors.js';
 import { type Manifest, renderManifests } from '../src/manifests/render.js';
 
 /** What the release remembers about the cluster before it changed anything. */
@@ -26,12 +32,26 @@ interface RollingData {
 }
 
 const data = (r: ReleaseState) => r.data as RollingData;
-const deploymentRef = (c: KdeployConfig) => ({ apiVersion: 'apps/v1', kind: 'Deployment', name: c.app, namespace: c.namespace });
-const serviceRef = (c: KdeployConfig) => ({ apiVersion: 'v1', kind: 'Service', name: c.app, namespace: c.namespace });
-const releaseOf = (meta: { annotations?: Record<string, string> } | undefined) => meta?.annotations?.[RELEASE_ANNOTATION];
+const deploymentRef = (c: KdeployConfig) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  name: c.app,
+  namespace: c.namespace,
+});
+const serviceRef = (c: KdeployConfig) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  name: c.app,
+  namespace: c.namespace,
+});
+const releaseOf = (meta: { annotations?: Record<string, string> } | undefined) =>
+  meta?.annotations?.[RELEASE_ANNOTATION];
 
 function render(ctx: StepContext): { deployment: Manifest; service: Manifest } {
-  const [deployment, service] = renderManifests(ctx.config, { version: ctx.release.to.version, image: ctx.release.to.image });
+  const [deployment, service] = renderManifests(ctx.config, {
+    version: ctx.release.to.version,
+    image: ctx.release.to.image,
+  });
   if (deployment?.kind !== 'Deployment' || service?.kind !== 'Service') {
     throw new Error('the deployment and service templates must render a Deployment and a Service');
   }
@@ -57,7 +77,8 @@ const adopt: Step = {
     if (live) {
       const template = live.spec?.template;
       // A template stamped with this release means an earlier run already changed it: never record it as "previous".
-      if (releaseOf(template?.metadata) === ctx.release.id) throw new Error('the Deployment already runs this release but the record lost its previous template');
+      if (releaseOf(template?.metadata) === ctx.release.id)
+        throw new Error('the Deployment already runs this release but the record lost its previous template');
       await ctx.save({
         from: versionOfTemplate(template, ctx.config.app),
         data: {
@@ -73,7 +94,12 @@ const adopt: Step = {
       const rendered = render(ctx).deployment.spec as DeploymentLike['spec'];
       await ctx.save({
         from: null,
-        data: { ...ctx.release.data, adopted: true, created: true, selector: rendered?.selector?.matchLabels ?? {} } satisfies RollingData,
+        data: {
+          ...ctx.release.data,
+          adopted: true,
+          created: true,
+          selector: rendered?.selector?.matchLabels ?? {},
+        } satisfies RollingData,
       });
     }
   },
@@ -88,7 +114,10 @@ const ensureService: Step = {
     const spec = service.spec as { selector?: Record<string, string> };
     await ctx.save({ data: { ...ctx.release.data, createdService: true } satisfies RollingData });
     try {
-      await ctx.cluster.create({ ...service, spec: { ...spec, selector: data(ctx.release).selector ?? spec.selector } });
+      await ctx.cluster.create({
+        ...service,
+        spec: { ...spec, selector: data(ctx.release).selector ?? spec.selector },
+      });
     } catch (err) {
       if (statusOf(err) !== 409) throw err;
     }
@@ -124,7 +153,8 @@ const updateTemplate: Step = {
         },
       };
     });
-    if (!updated) throw new Error(`Deployment ${ctx.config.namespace}/${ctx.config.app} disappeared during the release`);
+    if (!updated)
+      throw new Error(`Deployment ${ctx.config.namespace}/${ctx.config.app} disappeared during the release`);
   },
 };
 
@@ -153,7 +183,14 @@ const restoreTemplate: Step = {
     await ctx.cluster.mutate<DeploymentLike>(deploymentRef(ctx.config), (live) => {
       // Only undo our own change; a template without our stamp is already the old one (or someone else's).
       if (releaseOf(live.spec?.template?.metadata) !== ctx.release.id) return undefined;
-      return { ...live, spec: { ...live.spec, replicas: d.previousReplicas ?? live.spec?.replicas, template: d.previousTemplate } };
+      return {
+        ...live,
+        spec: {
+          ...live.spec,
+          replicas: d.previousReplicas ?? live.spec?.replicas,
+          template: d.previousTemplate,
+        },
+      };
     });
   },
 };
@@ -176,6 +213,9 @@ const awaitOldVersion: Step = {
 export const rolling: Strategy = {
   name: 'rolling',
   plan(): Plan {
-    return { steps: [adopt, ensureService, updateTemplate, awaitNewVersion], rollback: [restoreTemplate, awaitOldVersion] };
+    return {
+      steps: [adopt, ensureService, updateTemplate, awaitNewVersion],
+      rollback: [restoreTemplate, awaitOldVersion],
+    };
   },
 };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { appConfig, type Bed, bed } from './harness.js';
+import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
 
 const steps = [
   { setWeight: 25 },
@@ -44,7 +44,23 @@ describe('canary on the simulated cluster', () => {
     expect(await deployments(b)).toEqual({ web: { replicas: 4, image: 'registry.example/web:v2' } });
     // Two one-minute pauses in virtual time.
     expect(b.clock.now() - started).toBeGreaterThanOrEqual(120_000);
-    expect(watcher.armed).toBe(true);
-    expect(await watcher.close()).toEqual([]);
+    await expectCapacityKept(watcher);
+  });
+
+  it('aborts by itself when the canary pods crash: weight 0 first, canary removed, stable untouched', async () => {
+    b = await bed(appConfig({ canary: { steps } }), 'canary-crash');
+    expect((await b.run('canary', 'v1')).outcome).toBe('completed');
+    const watcher = await b.watchCapacity(4);
+    const result = await b.run('canary', 'v2');
+    expect(result.outcome).toBe('failed');
+    expect(result.exitCode).toBe(1);
+    expect(result.reason).toMatch(/crash-looping/);
+    expect(result.release.diagnosis?.reason).toBe('CrashLoopBackOff');
+    expect(await deployments(b)).toEqual({ web: { replicas: 4, image: 'registry.example/web:v1' } });
+    const order = result.events
+      .filter((e) => e.type === 'weight' || (e.type === 'step-started' && e.rollback))
+      .map((e) => (e.type === 'weight' ? `weight ${e.canary}` : (e as { step: string }).step));
+    expect(order).toEqual(['restore-stable', 'weight-zero', 'weight 0', 'remove-canary']);
+    await expectCapacityKept(watcher);
   });
 });

@@ -1,10 +1,14 @@
 // The traffic invariant of the progressive strategies, checked from the outside while a release runs:
 // "the Service always selects at least the desired ready capacity". It watches the app's pods and the
-// Service (the same watches a kube-proxy or an endpoints controller relies on) and, after every change,
-// counts the pods the Service's selector matches that are Ready and not terminating. Any moment below
-// `minReady` once the app first reached it is a violation, recorded with what the Service selected.
+// Service (what an endpoints controller watches) and records every change. Two watch streams don't arrive
+// in the order the changes happened (a selector flip may reach us after the pod deletions that followed
+// it), so the changes are replayed in resourceVersion order — the apiserver's one global order of writes
+// (etcd's revision; the simulator's counter) — and after each one the pods the Service's selector matches
+// that are Ready and not terminating are counted. Any moment below `minReady`, once the app first reached
+// it, is a violation, recorded with what the Service selected.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Cluster } from '../../src/kube/cluster.js';
+import type { WatchEvent } from '../../src/kube/watch.js';
 
 interface PodShape extends KubernetesObject {
   status?: { conditions?: { type: string; status: string }[] };
@@ -30,17 +34,29 @@ export interface CapacityWatcherOptions {
   now: () => number;
 }
 
+interface Change {
+  rv: number;
+  kind: 'pod' | 'service';
+  deleted: boolean;
+  object: PodShape | ServiceShape;
+  at: number;
+}
+
+const rvOf = (o: KubernetesObject) => Number(o.metadata?.resourceVersion ?? 0);
+const isReady = (p: PodShape) =>
+  !p.metadata?.deletionTimestamp &&
+  (p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+
 export class CapacityWatcher {
+  /** Filled by close(). */
   readonly violations: CapacityViolation[] = [];
-  /** Every distinct ready count seen, for tests that also want to see the capacity move. */
+  /** Every distinct ready count in order, for tests that also want to see the capacity move (filled by close()). */
   readonly readyCounts: number[] = [];
-  private readonly pods = new Map<string, PodShape>();
-  private service: ServiceShape | undefined;
   /** Whether the app ever had `minReady` ready endpoints (a test asserts it, so the check can't pass vacuously). */
   armed = false;
+  private readonly changes: Change[] = [];
   private readonly stop = new AbortController();
   private watches: Promise<unknown> = Promise.resolve();
-  private synced = { pods: false, service: false };
 
   constructor(
     private readonly cluster: Cluster,
@@ -50,85 +66,81 @@ export class CapacityWatcher {
   /** Starts watching; resolves once both watches have their first list. */
   async start(): Promise<this> {
     const { namespace } = this.options;
+    const signal = this.stop.signal;
+    const synced = { pod: false, service: false };
     let ready!: () => void;
-    const synced = new Promise<void>((r) => {
+    const both = new Promise<void>((r) => {
       ready = r;
     });
-    const onSync = () => {
-      if (this.synced.pods && this.synced.service) ready();
+    const record = (kind: Change['kind']) => (e: WatchEvent<KubernetesObject>) => {
+      const at = this.options.now();
+      if (e.type === 'SYNC') {
+        // A (re-)list: its objects are upserts at their own versions.
+        for (const object of e.objects)
+          this.changes.push({ rv: rvOf(object), kind, deleted: false, object, at });
+        synced[kind] = true;
+        if (synced.pod && synced.service) ready();
+      } else
+        this.changes.push({ rv: rvOf(e.object), kind, deleted: e.type === 'DELETED', object: e.object, at });
     };
-    const signal = this.stop.signal;
     this.watches = Promise.all([
-      this.cluster.watch<PodShape>(
+      this.cluster.watch(
         { apiVersion: 'v1', kind: 'Pod', namespace, labelSelector: this.options.podSelector },
-        (e) => {
-          if (e.type === 'SYNC') {
-            this.pods.clear();
-            for (const p of e.objects) this.pods.set(p.metadata?.name ?? '', p);
-            this.synced.pods = true;
-            onSync();
-          } else if (e.type === 'DELETED') this.pods.delete(e.object.metadata?.name ?? '');
-          else this.pods.set(e.object.metadata?.name ?? '', e.object);
-          this.check();
-        },
+        record('pod'),
         signal,
       ),
-      this.cluster.watch<ServiceShape>(
+      this.cluster.watch(
         {
           apiVersion: 'v1',
           kind: 'Service',
           namespace,
           fieldSelector: `metadata.name=${this.options.service}`,
         },
-        (e) => {
-          if (e.type === 'SYNC') {
-            this.service = e.objects[0];
-            this.synced.service = true;
-            onSync();
-          } else this.service = e.type === 'DELETED' ? undefined : e.object;
-          this.check();
-        },
+        record('service'),
         signal,
       ),
     ]).catch((err) => {
       if (!signal.aborted) throw err;
     });
-    await synced;
+    await both;
     return this;
   }
 
-  /** The Ready, non-terminating pods the Service selects now. */
-  selected(): string[] {
-    const selector = this.service?.spec?.selector;
-    if (!selector || Object.keys(selector).length === 0) return [];
-    return [...this.pods.values()]
-      .filter((p) => !p.metadata?.deletionTimestamp)
-      .filter((p) => Object.entries(selector).every(([k, v]) => p.metadata?.labels?.[k] === v))
-      .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-      .map((p) => p.metadata?.name ?? '');
-  }
-
-  private check(): void {
-    if (!this.synced.pods || !this.synced.service) return;
-    const pods = this.selected();
-    if (this.readyCounts.at(-1) !== pods.length) this.readyCounts.push(pods.length);
-    if (pods.length >= this.options.minReady) {
-      this.armed = true;
-      return;
+  /**
+   * Lets the watches deliver what is still in flight (until no change arrived for `quietMs` of real time),
+   * stops them and replays the changes in the order the apiserver made them.
+   */
+  async close(quietMs = 100): Promise<CapacityViolation[]> {
+    for (let seen = -1; seen !== this.changes.length; ) {
+      seen = this.changes.length;
+      await new Promise((r) => setTimeout(r, quietMs));
     }
-    if (this.armed) {
-      this.violations.push({
-        at: this.options.now(),
-        ready: pods.length,
-        selector: { ...this.service?.spec?.selector },
-        pods,
-      });
-    }
-  }
-
-  async close(): Promise<CapacityViolation[]> {
     this.stop.abort();
     await this.watches;
+    const pods = new Map<string, PodShape>();
+    let service: ServiceShape | undefined;
+    const ordered = [...this.changes].sort((a, b) => a.rv - b.rv);
+    for (const c of ordered) {
+      if (c.kind === 'service') service = c.deleted ? undefined : (c.object as ServiceShape);
+      else if (c.deleted) pods.delete(c.object.metadata?.name ?? '');
+      else pods.set(c.object.metadata?.name ?? '', c.object as PodShape);
+      const selector = service?.spec?.selector ?? {};
+      const selected = Object.keys(selector).length
+        ? [...pods.values()].filter(
+            (p) => isReady(p) && Object.entries(selector).every(([k, v]) => p.metadata?.labels?.[k] === v),
+          )
+        : [];
+      if (this.readyCounts.at(-1) !== selected.length) this.readyCounts.push(selected.length);
+      if (selected.length >= this.options.minReady) this.armed = true;
+      else if (this.armed) {
+        this.violations.push({
+          at: c.at,
+          ready: selected.length,
+          selector: { ...selector },
+          pods: selected.map((p) => p.metadata?.name ?? ''),
+        });
+      }
+    }
     return this.violations;
   }
 }

@@ -1,0 +1,80 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
+
+let b: Bed | undefined;
+afterEach(async () => {
+  await b?.close();
+  b = undefined;
+});
+
+type Dep = {
+  metadata?: { name?: string };
+  spec?: { replicas?: number; template?: { spec?: { containers?: { image?: string }[] } } };
+};
+async function deployments(b: Bed) {
+  const list = await b.cluster.list<Dep>('apps/v1', 'Deployment', { namespace: 'default' });
+  return Object.fromEntries(
+    list.items.map((d) => [
+      d.metadata?.name,
+      `${d.spec?.replicas}×${d.spec?.template?.spec?.containers?.[0]?.image?.split(':')[1]}`,
+    ]),
+  );
+}
+async function selectors(b: Bed) {
+  const list = await b.cluster.list<{
+    metadata?: { name?: string };
+    spec?: { selector?: Record<string, string> };
+  }>('v1', 'Service', { namespace: 'default' });
+  return Object.fromEntries(
+    list.items.map((s) => [s.metadata?.name, s.spec?.selector?.['kdeploy.dev/color']]),
+  );
+}
+
+describe('blue/green on the simulated cluster', () => {
+  it('deploys blue first, then green, flips the Service and scales the old colour down after the delay', async () => {
+    b = await bed(appConfig({ bluegreen: { scaleDownDelay: '30s' } }));
+    expect((await b.run('bluegreen', 'v1')).outcome).toBe('completed');
+    expect(await deployments(b)).toEqual({ 'web-blue': '4×v1' });
+    expect(await selectors(b)).toEqual({ web: 'blue', 'web-preview': 'blue' });
+
+    const watcher = await b.watchCapacity(4);
+    const result = await b.run('bluegreen', 'v2');
+    expect(result.outcome, result.reason).toBe('completed');
+    expect(await deployments(b)).toEqual({ 'web-blue': '0×v1', 'web-green': '4×v2' });
+    expect(await selectors(b)).toEqual({ web: 'green', 'web-preview': 'green' });
+    // The old colour stayed warm for the delay after the flip.
+    const flip = result.events.find((e) => e.type === 'weight')!;
+    const done = result.events.find((e) => e.type === 'completed')!;
+    expect(done.at - flip.at).toBeGreaterThanOrEqual(30_000);
+    await expectCapacityKept(watcher);
+
+    // The third release goes back to blue, reusing nothing of v1 (a new template).
+    expect((await b.run('bluegreen', 'v3')).outcome).toBe('completed');
+    expect(await deployments(b)).toEqual({ 'web-blue': '4×v3', 'web-green': '0×v2' });
+  });
+
+  it('adopts a plain Deployment without a moment of zero ready endpoints, then removes it', async () => {
+    b = await bed(appConfig({ bluegreen: { scaleDownDelay: '10s' } }));
+    expect((await b.run('rolling', 'v1')).outcome).toBe('completed');
+    expect(await deployments(b)).toEqual({ web: '4×v1' });
+    const watcher = await b.watchCapacity(4);
+    const result = await b.run('bluegreen', 'v2');
+    expect(result.outcome, result.reason).toBe('completed');
+    expect(result.release.from?.version).toBe('v1');
+    expect(await deployments(b)).toEqual({ 'web-blue': '4×v2' });
+    expect(await selectors(b)).toEqual({ web: 'blue', 'web-preview': 'blue' });
+    await expectCapacityKept(watcher);
+  });
+
+  it('a failing new colour never gets traffic: the release fails and the idle colour goes back to 0', async () => {
+    b = await bed(appConfig({ bluegreen: {} }), 'canary-crash');
+    expect((await b.run('bluegreen', 'v1')).outcome).toBe('completed');
+    const watcher = await b.watchCapacity(4);
+    const result = await b.run('bluegreen', 'v2');
+    expect(result.outcome).toBe('failed');
+    expect(result.release.diagnosis?.reason).toBe('CrashLoopBackOff');
+    expect(await deployments(b)).toEqual({ 'web-blue': '4×v1', 'web-green': '0×v2' });
+    expect(await selectors(b)).toMatchObject({ web: 'blue' });
+    await expectCapacityKept(watcher);
+  });
+});
