@@ -12,10 +12,10 @@ import {
   CoreV1Api,
   type KubeConfig,
   PatchStrategy,
+  setHeaderOptions,
   type V1Deployment,
   type V1ReplicaSet,
   Watch,
-  setHeaderOptions,
 } from '@kubernetes/client-node';
 import { expect } from 'vitest';
 
