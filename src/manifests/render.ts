@@ -36,7 +36,7 @@ export interface RenderOptions extends ViewOptions {
 }
 
 /** templates/ of the installed package: found by walking up from this module (src/manifests or dist/chunks). */
-function builtinTemplatesDir(): string {
+export function builtinTemplatesDir(): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'templates', `deployment${SUFFIX}`))) return join(dir, 'templates');
     if (dirname(dir) === dir)

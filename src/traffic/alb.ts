@@ -1,12 +1,17 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type {
   Action,
   TargetGroupTuple,
   TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { formatDuration } from '../config/duration.js';
 import type { AlbRouterConfig } from '../config/router-schema.js';
 import type { Router, RouteTargets, WeightResult, Weights } from '../engine/ports.js';
+import { createEnvironment } from '../manifests/escape.js';
+import { builtinTemplatesDir } from '../manifests/render.js';
 import {
   AwsRouterError,
   awsCall,
@@ -17,7 +22,6 @@ import {
   regionOfArn,
 } from './aws-clients.js';
 import { type AwsRouterContext, accessOf, requireKube, servicesOf } from './aws-routers.js';
-import { readTemplate, renderTemplate } from './aws-templates.js';
 import { ALB_SCALE, granularityOf, percentOf, splitPercent, type WeightPair } from './aws-weights.js';
 
 // The `alb` router: kdeploy owns the listener (or one of its rules) and moves weights between the stable
@@ -231,20 +235,24 @@ export class AlbRouter implements Router {
     return weightsOf(actions[findForwardAction(actions, this.tgs, this.where)]!, this.tgs);
   }
 
-  /** The TargetGroupBinding objects for the stable and canary Services. */
+  /** The TargetGroupBinding objects for the stable and canary Services (templates/targetgroupbinding.yaml.hbs). */
   async bindings(): Promise<KubernetesObject[]> {
     const services = servicesOf(this.ctx);
-    const template = await readTemplate('targetgroupbinding.yaml.hbs');
-    return (['stable', 'canary'] as const).map((role) =>
-      renderTemplate<KubernetesObject>(template, {
-        name: services[role],
-        namespace: this.ctx.namespace,
-        app: this.ctx.app,
-        role,
-        serviceName: services[role],
-        servicePort: services.port,
-        targetGroupArn: this.tgs[role],
-      }),
+    const source = await readFile(join(builtinTemplatesDir(), 'targetgroupbinding.yaml.hbs'), 'utf8');
+    const template = createEnvironment().compile(source, { noEscape: true, strict: true });
+    return (['stable', 'canary'] as const).map(
+      (role) =>
+        parse(
+          template({
+            name: services[role],
+            namespace: this.ctx.namespace,
+            app: this.ctx.app,
+            role,
+            serviceName: services[role],
+            servicePort: services.port,
+            targetGroupArn: this.tgs[role],
+          }),
+        ) as KubernetesObject,
     );
   }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   type Action,
   DescribeListenersCommand,
@@ -12,6 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AlbRouterConfig, routerSchema } from '../../src/config/router-schema.js';
+import { unescapedOutputs } from '../../src/manifests/escape.js';
 import { AlbRouter, targetHealthVerdict, withSplit } from '../../src/traffic/alb.js';
 import { SteppingClock } from './clock.js';
 import { FakeKube } from './fake-kube.js';
@@ -345,6 +347,14 @@ describe('AlbRouter with a stubbed ELBv2', () => {
       spec: { serviceRef: { name: 'shop-green', port: 8080 }, targetGroupARN: CANARY, targetType: 'ip' },
     });
     expect(elb.commandCalls(ModifyListenerCommand)).toHaveLength(0); // the canary was already attached
+  });
+
+  it('the TargetGroupBinding template escapes every value', () => {
+    const source = readFileSync(
+      new URL('../../templates/targetgroupbinding.yaml.hbs', import.meta.url),
+      'utf8',
+    );
+    expect(unescapedOutputs(source)).toEqual([]);
   });
 
   it('prepare without cluster access fails before any AWS call when bindings are asked for', async () => {
