@@ -108,7 +108,9 @@ function cli(argv: string[]) {
       .exitProcess(false)
       // yargs exits 1 on bad usage; kdeploy's contract says 2. Throwing routes every failure to one handler.
       .fail((message, error) => {
-        throw error ?? new UsageError(message);
+        // yargs' own errors (YError: validation, a throwing coerce) are usage errors; others come from handlers.
+        if (error && error.name !== 'YError') throw error;
+        throw new UsageError(error?.message ?? message);
       })
   );
 }
