@@ -24,11 +24,11 @@ export interface ContainerStatusLike {
 
 /** What the kubernetes provider needs from the cluster: src/kube's Cluster has it. */
 export interface PodLister {
-  list<T>(
+  list(
     apiVersion: string,
     kind: string,
     options: { namespace?: string; labelSelector?: string },
-  ): Promise<{ items: T[] }>;
+  ): Promise<{ items: PodLike[] }>;
 }
 
 /** AWS credentials, or a function that resolves them (the SDK's credential provider shape). */

@@ -11,7 +11,7 @@ import {
   stopRun,
   type Verdict,
 } from './run.js';
-import { type MetricDefinition, type PreparedMetric, prepareMetrics } from './runner.js';
+import { type MetricDefinition, type PreparedMetric, prepareMetrics, queryVars } from './runner.js';
 
 // `kdeploy analyze --from … --to …`: what the analysis would have said over a past window, to tune
 // conditions and limits before they can roll a release back. Each metric is sampled with one range query at
@@ -99,7 +99,7 @@ async function sample(
   const start = o.from + (metric.initialDelay ?? 0);
   const range = await metric.provider.measureRange(
     metric.query,
-    o.vars,
+    queryVars(o.vars),
     start,
     o.to,
     metric.interval,

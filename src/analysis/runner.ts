@@ -87,7 +87,7 @@ export async function prepareMetrics(
     }
     try {
       const bound = await factory(def.provider[name] as Record<string, unknown>, options.context ?? {});
-      renderTemplate(bound.query, options.vars, verbatim);
+      renderTemplate(bound.query, queryVars(options.vars), verbatim);
       prepared.push({ ...def, provider: bound.provider, query: bound.query, definition: def });
     } catch (err) {
       issue([i, 'provider', name], (err as Error).message);
@@ -196,16 +196,22 @@ class AnalysisRunner implements BackgroundAnalysis {
     metric: PreparedMetric,
     signal: AbortSignal,
   ): Promise<{ phase: MeasurementPhase; values: number[]; message?: string }> {
+    const release = this.options.clock.hold?.();
     try {
-      const m = await pRetry(() => metric.provider.measure(metric.query, this.options.vars, signal), {
-        retries: this.options.retries ?? 2,
-        minTimeout: this.options.retryMinTimeoutMs ?? 250,
-        signal,
-        shouldRetry: ({ error }) => isRetryable(error),
-      });
+      const m = await pRetry(
+        () => metric.provider.measure(metric.query, queryVars(this.options.vars), signal),
+        {
+          retries: this.options.retries ?? 2,
+          minTimeout: this.options.retryMinTimeoutMs ?? 250,
+          signal,
+          shouldRetry: ({ error }) => isRetryable(error),
+        },
+      );
       return { values: m.values, ...classify(metric, m.values) };
     } catch (err) {
       return { phase: 'error', values: [], message: (err as Error).message };
+    } finally {
+      release?.();
     }
   }
 
@@ -229,6 +235,14 @@ class AnalysisRunner implements BackgroundAnalysis {
     this.cancel.abort();
     this.reject(err);
   }
+}
+
+/**
+ * The variables a query sees: the release's, plus {{version}} and {{track}}, which name the version under
+ * test (the canary here; the judge sets them to the baseline's for its second sample).
+ */
+export function queryVars(vars: MetricVars): MetricVars {
+  return { version: vars.canaryVersion, track: 'canary', ...vars };
 }
 
 function pick<T>(record: Record<string, T>, keys: readonly string[]): Record<string, T> {

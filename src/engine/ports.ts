@@ -7,6 +7,11 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms` of this clock's time; rejects with the signal's reason when aborted. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Virtual clocks only: keeps time still while I/O is in flight (an analysis query on its way to the
+   * simulator), so an auto-advancing clock can't jump minutes during one request. Returns the release.
+   */
+  hold?(): () => void;
 }
 
 /** Traffic split in percent; stable + canary = 100. */

@@ -97,9 +97,9 @@ describe('kubernetes provider', () => {
   it('reads the canary pods by the kdeploy labels in the release namespace', async () => {
     const calls: unknown[] = [];
     const cluster: PodLister = {
-      list: async <T>(...args: unknown[]) => {
+      list: async (...args: unknown[]) => {
         calls.push(args);
-        return { items: [pod({ restarts: [1, 2], init: 1 }), pod({ ready: false })] as T[] };
+        return { items: [pod({ restarts: [1, 2], init: 1 }), pod({ ready: false })] };
       },
     };
     const p = new KubernetesProvider(cluster);

@@ -84,17 +84,30 @@ describe('runAnalysis', () => {
     );
   });
 
-  it('measures metrics on their own schedules and cancels the others once one fails', async () => {
-    const t = setup({ slow: [[0.01], 'hang'], fails: [[0.01], [0.01], [0.9]] });
+  it('measures metrics on their own schedules', async () => {
+    const t = setup({ every30s: [[0.01]], delayed: [[0.01], [0.01], [0.9]] });
     const state = await runAnalysis({
-      metrics: [metric('slow', { interval: 30_000 }), metric('fails', { initialDelay: 10_000 })],
+      metrics: [metric('every30s', { interval: 30_000 }), metric('delayed', { initialDelay: 10_000 })],
       providers: t.providers,
       vars,
       clock: t.clock,
     });
-    expect(state.verdict).toBe('failed');
-    expect(state.reason).toMatch(/^fails:/);
+    expect(state.reason).toMatch(/^delayed:/);
     expect(state.decidedAt! - 1_000_000).toBe(130_000);
+    const at = (q: string) => t.calls.filter((c) => c.query === q).map((c) => c.at - 1_000_000);
+    expect(at('delayed')).toEqual([10_000, 70_000, 130_000]);
+    expect(at('every30s')).toEqual([0, 30_000, 60_000, 90_000, 120_000]);
+  });
+
+  it('cancels measurements still in flight once a metric fails', async () => {
+    const t = setup({ slow: ['hang'], fails: [[0.9]] });
+    const state = await runAnalysis({
+      metrics: [metric('slow'), metric('fails')],
+      providers: t.providers,
+      vars,
+      clock: t.clock,
+    });
+    expect(state).toMatchObject({ verdict: 'failed', decidedAt: 1_000_000 });
     expect(t.aborted).toEqual(['slow']);
   });
 

@@ -47,7 +47,7 @@ export class KubernetesProvider implements MetricProvider {
         false,
       );
     }
-    const { items } = await this.cluster.list<PodLike>('v1', 'Pod', {
+    const { items } = await this.cluster.list('v1', 'Pod', {
       namespace: vars.namespace,
       labelSelector: podSelector(vars.app, vars.canaryVersion),
     });
