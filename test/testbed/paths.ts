@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-export const TESTBED_DIR = dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = join(TESTBED_DIR, '..', '..');
+// run-cli.sh bundles this file elsewhere and defines import.meta.dirname as this directory.
+const TESTBED_DIR = import.meta.dirname;
 export const KWOK_STAGES = join(TESTBED_DIR, 'fixtures', 'kwok-stages.yaml');
 
 export interface Versions {

@@ -5,7 +5,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 RUN="${KDEPLOY_TESTBED_RUN_DIR:-$ROOT/.testbed/run}"
-# The bundle lives next to paths.ts so import.meta.url still resolves the fixtures directory.
+# .testbed/ is git-ignored and outside biome's file set; the define keeps paths.ts pointing at this directory.
+mkdir -p "$ROOT/.testbed"
 "$ROOT/node_modules/.bin/esbuild" "$HERE/cli.ts" --bundle --platform=node --format=esm --packages=external \
-  --log-level=warning --outfile="$HERE/.cli.mjs"
-exec "$ROOT/node_modules/.bin/node" "$HERE/.cli.mjs" "$1" "$RUN"
+  --define:import.meta.dirname="\"$HERE\"" --log-level=warning --outfile="$ROOT/.testbed/cli.mjs"
+exec "$ROOT/node_modules/.bin/node" "$ROOT/.testbed/cli.mjs" "$1" "$RUN"
