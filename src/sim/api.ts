@@ -6,6 +6,7 @@
 import type { Clock } from '../engine/ports.js';
 import { applyDefaults, validate } from './defaults.js';
 import { alreadyExists, badRequest, conflict, notFound, StatusError } from './errors.js';
+import { canonical } from './json.js';
 import { applyPatch, type PatchType } from './patch.js';
 import type { Random } from './random.js';
 import { apiVersionOf, type ResourceType, resourceByName } from './resources.js';
@@ -29,7 +30,7 @@ const RETURNS_DELETED = new Set(['pods', 'namespaces']);
 
 function specOf(o: KubeObject): string {
   const { metadata: _m, status: _s, ...rest } = o;
-  return JSON.stringify(rest);
+  return canonical(rest);
 }
 
 export interface ListOptions {

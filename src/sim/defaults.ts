@@ -2,6 +2,7 @@
 // controllers rely on. Defaults matter beyond looks: the pod-template-hash is computed over the defaulted
 // template, and a client comparing templates sees the defaulted form, as against a real cluster.
 import { type FieldError, invalid } from './errors.js';
+import { canonical } from './json.js';
 import type { ResourceType } from './resources.js';
 import { fromLabelSelector, matchesLabels } from './selectors.js';
 import type { KubeObject } from './store.js';
@@ -176,7 +177,7 @@ function validateWorkload(obj: KubeObject, old: KubeObject | undefined, errors: 
       message: `Invalid value: ${JSON.stringify(spec.template?.metadata?.labels ?? {})}: \`selector\` does not match template \`labels\``,
     });
   }
-  if (old && JSON.stringify(old.spec?.selector) !== JSON.stringify(selector)) {
+  if (old && canonical(old.spec?.selector) !== canonical(selector)) {
     errors.push({
       field: 'spec.selector',
       message: `Invalid value: ${JSON.stringify(selector)}: field is immutable`,

@@ -72,3 +72,8 @@ export async function until(
     await clock.advance(stepMs);
   }
 }
+
+/** Lets the simulated controllers finish reacting to the last write (each hop is one event-loop turn). */
+export async function quiet(turns = 30): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
+}

@@ -4,6 +4,7 @@
 // scaling, paused deployments, revisionHistoryLimit clean-up, and the Progressing/Available conditions with
 // their upstream reasons and messages, including ProgressDeadlineExceeded on the injected clock.
 import type { SimApi } from '../api.js';
+import { canonical } from '../json.js';
 import { resourceByName } from '../resources.js';
 import { fromLabelSelector, matchesLabels } from '../selectors.js';
 import type { KubeObject } from '../store.js';
@@ -86,18 +87,6 @@ const byCreation = (a: KubeObject, b: KubeObject) =>
     : a.metadata.creationTimestamp! < b.metadata.creationTimestamp!
       ? -1
       : 1;
-
-/** JSON with sorted keys, so equal templates hash equally whatever the key order. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 /**
  * controller.ComputeHash: FNV-1a (32 bit) of the template and collisionCount, written in the

@@ -3,6 +3,7 @@
 // recently ready, most restarted, newest), adopt matching orphans, and report replicas / fullyLabeled /
 // ready / available / observedGeneration. Requeues itself when minReadySeconds will make a pod available.
 import type { SimApi } from '../api.js';
+import { canonical } from '../json.js';
 import { resourceByName } from '../resources.js';
 import { fromLabelSelector, matchesLabels } from '../selectors.js';
 import type { KubeObject } from '../store.js';
@@ -158,7 +159,7 @@ export class ReplicaSetController {
       ...(rs.status?.conditions?.length ? { conditions: rs.status.conditions } : {}),
     };
     const latest = this.api.get(REPLICASETS, rs.metadata.namespace, rs.metadata.name);
-    if (JSON.stringify(latest.status ?? {}) !== JSON.stringify(status)) {
+    if (canonical(latest.status ?? {}) !== canonical(status)) {
       this.api.update(REPLICASETS, rs.metadata.namespace, rs.metadata.name, { ...latest, status }, 'status');
     }
     // A ready pod becomes available minReadySeconds later without any object changing: check again then.
