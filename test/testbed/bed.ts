@@ -1,6 +1,6 @@
 // Starts a real control plane on loopback: etcd -> kube-apiserver -> kube-controller-manager -> kube-scheduler
 // -> kwok with fake nodes. Every process is started in its own process group and stopped by its PID.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -63,7 +63,6 @@ interface Proc {
   name: string;
   pid: number;
   log: string;
-  child: ChildProcess;
   exited?: string;
 }
 
@@ -93,7 +92,7 @@ export async function startTestbed(opts: StartOptions = {}): Promise<Testbed> {
     const child = spawn(join(bin, name), args, { detached: true, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     if (child.pid === undefined) throw new Error(`failed to spawn ${name}`);
-    const proc: Proc = { name, pid: child.pid, log: logPath, child };
+    const proc: Proc = { name, pid: child.pid, log: logPath };
     child.on('exit', (code, signal) => {
       proc.exited = signal ? `signal ${signal}` : `exit code ${code}`;
     });
@@ -105,16 +104,11 @@ export async function startTestbed(opts: StartOptions = {}): Promise<Testbed> {
     return proc;
   };
 
-  const waitReady = async (
-    proc: Proc | undefined,
-    what: string,
-    probe: () => Promise<boolean>,
-    timeoutMs = 60_000,
-  ) => {
+  const waitReady = async (proc: Proc, what: string, probe: () => Promise<boolean>, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
     let lastErr = '';
     for (;;) {
-      if (proc?.exited) throw new Error(`${proc.name} exited (${proc.exited}) while waiting for ${what}`);
+      if (proc.exited) throw new Error(`${proc.name} exited (${proc.exited}) while waiting for ${what}`);
       try {
         if (await probe()) return;
       } catch (err) {
