@@ -26,7 +26,7 @@ const queries = [
   },
   { Id: 'rate', Expression: 'err / 100', ReturnData: true },
 ];
-const clock = { now: () => Date.parse('2025-01-01T10:05:00Z'), sleep: async () => {} };
+const clock = { now: () => Date.parse('2025-01-01T10:05:30Z'), sleep: async () => {} };
 const t = (hhmm: string) => new Date(`2025-01-01T${hhmm}:00Z`);
 
 async function provider() {
@@ -54,8 +54,9 @@ describe('cloudwatch provider', () => {
     expect(m.values).toEqual([0.07, 0.02, 0.01]);
     expect(m.at).toBe(t('10:03').getTime());
     const input = cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
+    // The start on a whole minute (as CloudWatch rounds it), the end just past now (EndTime is exclusive).
     expect(input.StartTime).toEqual(t('10:00'));
-    expect(input.EndTime).toEqual(t('10:05'));
+    expect(input.EndTime).toEqual(new Date(Date.parse('2025-01-01T10:05:30.001Z')));
     expect(input.MetricDataQueries?.[0]?.MetricStat?.Metric?.Dimensions?.[0]?.Value).toBe(
       'targetgroup/checkout-canary/1',
     );

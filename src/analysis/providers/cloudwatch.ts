@@ -58,7 +58,10 @@ export class CloudWatchProvider implements MetricProvider {
     signal?: AbortSignal,
   ): Promise<Measurement> {
     const queries = renderLeaves(JSON.parse(query), vars) as MetricDataQuery[];
-    const results = await this.getMetricData(queries, new Date(from), new Date(to), signal);
+    // CloudWatch rounds a recent StartTime down to the minute, so periods start on whole minutes; say so
+    // explicitly (emulators bin periods from StartTime as given). EndTime is exclusive; the window includes `to`.
+    const start = new Date(Math.floor(from / 60_000) * 60_000);
+    const results = await this.getMetricData(queries, start, new Date(to + 1), signal);
     const byTime = new Map<number, number[]>();
     for (const r of results) {
       (r.Timestamps ?? []).forEach((ts, i) => {
