@@ -108,7 +108,7 @@ export class VirtualClock implements Clock {
 
   async advanceTo(target: number): Promise<void> {
     for (;;) {
-      await settle();
+      await this.settle();
       const next = this.timers[0];
       if (!next || next.due > target) break;
       this.timers.shift();
@@ -116,12 +116,12 @@ export class VirtualClock implements Clock {
       next.fire();
     }
     this.t = Math.max(this.t, target);
-    await settle();
+    await this.settle();
   }
 
   /** Jumps to the next timer and fires it (and any due at the same instant). Returns false when none waits. */
   async runNext(): Promise<boolean> {
-    await settle();
+    await this.settle();
     const next = this.timers[0];
     if (!next) return false;
     await this.advanceTo(next.due);
@@ -159,6 +159,19 @@ export class VirtualClock implements Clock {
   /** Stops auto-advancing and drops pending checks (timers stay; nothing fires any more by itself). */
   dispose(): void {
     this.setAutoAdvance(false);
+  }
+
+  /**
+   * Lets pending work run before time moves: promise chains and event-loop hops (a simulated controller
+   * reacting to a write) may schedule timers due inside the window being advanced. Waits until nothing
+   * touched the clock for a few turns and nothing is held.
+   */
+  private async settle(): Promise<void> {
+    for (let quiet = 0, turns = 0; quiet < IDLE_TURNS && turns < 10_000; turns++) {
+      const seen = this.activity;
+      await new Promise((resolve) => setImmediate(resolve));
+      quiet = this.activity === seen && this.holds === 0 ? quiet + 1 : 0;
+    }
   }
 
   private scheduleCheck(): void {
@@ -222,8 +235,3 @@ export class VirtualClock implements Clock {
 
 /** Event-loop turns (timers + check phase) that must pass quietly before an auto-advance jump. */
 const IDLE_TURNS = 3;
-
-/** Lets pending promise chains run (they may schedule timers due inside the window being advanced). */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
