@@ -115,7 +115,7 @@ export async function awaitRollout(ctx: StepContext, name: string, target: Rollo
   const podSelector = selectorString(first.spec?.selector?.matchLabels ?? {});
   const readinessTimeoutMs = tuning.readinessTimeoutMs ?? readinessTimeoutFor(config.probes.readiness);
 
-  let dep: DeploymentLike | undefined = first;
+  let dep: DeploymentLike | undefined;
   const pods = new Map<string, PodObject>();
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
@@ -129,8 +129,10 @@ export async function awaitRollout(ctx: StepContext, name: string, target: Rollo
       stop.abort();
       fn();
     };
+    // Both caches must hold a full list before a verdict: counts from half a picture would be wrong.
+    const synced = { deployment: false, pods: false };
     const evaluate = () => {
-      if (settled) return;
+      if (settled || !synced.deployment || !synced.pods) return;
       const r = evaluateRollout(dep, [...pods.values()], target, { now: clock.now(), readinessTimeoutMs });
       const key = JSON.stringify(r.counts);
       if (key !== lastCounts) {
@@ -154,6 +156,7 @@ export async function awaitRollout(ctx: StepContext, name: string, target: Rollo
       .watch<DeploymentLike>(
         { apiVersion: 'apps/v1', kind: 'Deployment', namespace, fieldSelector: `metadata.name=${name}` },
         (e) => {
+          if (e.type === 'SYNC') synced.deployment = true;
           dep = e.type === 'SYNC' ? e.objects[0] : e.type === 'DELETED' ? undefined : e.object;
           evaluate();
         },
@@ -165,6 +168,7 @@ export async function awaitRollout(ctx: StepContext, name: string, target: Rollo
         { apiVersion: 'v1', kind: 'Pod', namespace, labelSelector: podSelector },
         (e) => {
           if (e.type === 'SYNC') {
+            synced.pods = true;
             pods.clear();
             for (const p of e.objects) pods.set(p.metadata?.name ?? '', p);
           } else if (e.type === 'DELETED') pods.delete(e.object.metadata?.name ?? '');

@@ -10,7 +10,8 @@ export function formatElapsed(ms: number): string {
 export function describeEvent(e: ReleaseEvent): string {
   switch (e.type) {
     case 'release-started':
-      return `${e.resumed ? 'resuming' : 'starting'} ${e.strategy} release ${e.releaseId} of ${e.app}: ${e.from?.version || '(nothing)'} → ${e.to.version} (${e.steps.length} steps)`;
+      // `from` is known once the first step has looked at the cluster; a new release doesn't know it yet.
+      return `${e.resumed ? 'resuming' : 'starting'} ${e.strategy} release ${e.releaseId} of ${e.app}: ${e.from ? `${e.from.version} → ` : 'to '}${e.to.version} (${e.steps.length} steps)`;
     case 'step-started':
       return `${e.rollback ? 'rollback ' : ''}step ${e.index + 1}/${e.total} ${e.step}`;
     case 'step-completed':

@@ -50,7 +50,7 @@ export class LiveView {
     switch (e.type) {
       case 'release-started':
         this.started = e.at;
-        this.title = `${e.strategy} ${e.app}: ${e.from?.version || '(nothing)'} → ${e.to.version}`;
+        this.title = `${e.strategy} ${e.app}: ${e.from ? `${e.from.version} → ` : 'to '}${e.to.version}`;
         break;
       case 'step-started':
         this.step = `${e.rollback ? this.c.yellow('rollback ') : ''}step ${e.index + 1}/${e.total} ${e.step}`;

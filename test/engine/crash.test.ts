@@ -1,0 +1,159 @@
+// Crash safety: the CLI runs a rolling release against the simulator through a proxy that counts
+// mutating requests (POST/PUT/PATCH/DELETE) and SIGKILLs the CLI right after the k-th one was committed,
+// for every k until a run finishes on its own. `kdeploy resume` must then converge: the app fully on the new
+// or fully on the old version, the lock free, and the record saying which.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { parseRecord, recordName } from '../../src/engine/record.js';
+import type { SimulatedCluster } from '../../src/sim/index.js';
+import { appConfig, appState, cluster, releaseTo, startSim } from './sim.js';
+
+const CLI = join(import.meta.dirname, '../../dist/cli.js');
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+let sim: SimulatedCluster;
+let dir: string;
+beforeAll(async () => {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: join(import.meta.dirname, '../..') });
+  sim = await startSim();
+  dir = mkdtempSync(join(tmpdir(), 'kdeploy-crash-'));
+});
+afterAll(async () => {
+  await sim?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A proxy to the simulator that kills `victim` once the k-th mutating request has been answered upstream. */
+async function killingProxy(k: number, victim: () => ChildProcess | undefined) {
+  const upstream = new URL(sim.url);
+  let mutations = 0;
+  let killed = false;
+  const server = http.createServer((req, res) => {
+    const counted = MUTATING.has(req.method ?? '') ? ++mutations : 0;
+    const up = http.request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (upRes) => {
+      if (counted === k) {
+        // Committed on the server; the client never hears back.
+        upRes.resume();
+        upRes.on('end', () => {
+          killed = true;
+          victim()?.kill('SIGKILL');
+          res.destroy();
+        });
+        return;
+      }
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      upRes.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const close = () => {
+    server.closeAllConnections();
+    server.close();
+  };
+  return { url: `http://127.0.0.1:${port}`, close, killed: () => killed };
+}
+
+function kubeconfigFor(url: string, name: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, sim.kubeConfigYaml.replace(sim.url, url));
+  return path;
+}
+
+function runCli(args: string[], onSpawn?: (c: ChildProcess) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    onSpawn?.(child);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code, signal) => resolve({ code, signal, out }));
+  });
+}
+
+/** One kill point: release v1→`to` killed after mutation k, then resume. Returns whether the kill happened. */
+async function tryKillPoint(k: number, to: string): Promise<{ killed: boolean; converged: boolean; detail: string }> {
+  const config = appConfig(sim);
+  const { namespace } = config;
+  expect((await releaseTo(sim, config, 'v1')).outcome).toBe('completed');
+  const file = join(dir, `kdeploy-${namespace}.yaml`);
+  writeFileSync(file, stringify(config));
+  let child: ChildProcess | undefined;
+  const proxy = await killingProxy(k, () => child);
+  const first = await runCli(['rolling', '--to', to, '-f', file, '--kubeconfig', kubeconfigFor(proxy.url, `proxy-${namespace}`), '-o', 'ndjson'], (c) => {
+    child = c;
+  });
+  proxy.close();
+  const killed = proxy.killed();
+  if (killed) {
+    const again = await runCli(['resume', 'web', '-n', namespace, '--kubeconfig', kubeconfigFor(sim.url, 'direct'), '-o', 'ndjson']);
+    if (again.code === null || again.code > 4) return { killed, converged: false, detail: `resume exited ${again.code}: ${again.out}` };
+  } else if (first.code === null || first.code > 1) {
+    return { killed, converged: false, detail: `unkilled run exited ${first.code}: ${first.out}` };
+  }
+  const c = cluster(sim, namespace);
+  const state = await appState(c, namespace);
+  const record = parseRecord(await c.get({ apiVersion: 'v1', kind: 'ConfigMap', name: recordName('web'), namespace }));
+  const current = record.current;
+  const expected = current?.phase === 'completed' ? current.to.version : current?.from?.version;
+  const converged =
+    !!current &&
+    ['completed', 'failed', 'aborted'].includes(current.phase) &&
+    state.version === expected &&
+    (expected === 'v1' || expected === to) &&
+    state.podVersions.length === 1 &&
+    state.podVersions[0] === expected &&
+    state.readyPods === state.desired &&
+    !state.lockHolder;
+  return { killed, converged, detail: JSON.stringify({ k, phase: current?.phase, expected, state }) };
+}
+
+/** Kill points run a few at a time (each in its own namespace) to keep the suite short on small machines. */
+const PARALLEL = 3;
+
+async function allKillPoints(to: string): Promise<{ tried: number; converged: number; failures: string[] }> {
+  const failures: string[] = [];
+  let tried = 0;
+  let converged = 0;
+  // Every mutation of a release is a kill point; a run that ends before the k-th one has none left.
+  for (let base = 1; base < 100; base += PARALLEL) {
+    const batch = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => tryKillPoint(base + i, to)));
+    for (const r of batch) {
+      if (!r.killed) {
+        if (!r.converged) failures.push(`unkilled run: ${r.detail}`);
+        continue;
+      }
+      tried++;
+      if (r.converged) converged++;
+      else failures.push(r.detail);
+    }
+    if (batch.some((r) => !r.killed)) break;
+  }
+  return { tried, converged, failures };
+}
+
+describe('crash safety of a rolling release (CLI killed after each mutating request, then resumed)', () => {
+  it('converges at every kill point of a successful release', { timeout: 300_000 }, async () => {
+    const r = await allKillPoints('v2');
+    console.log(`crash safety (v1→v2): ${r.converged}/${r.tried} kill points converged`);
+    expect(r.failures).toEqual([]);
+    expect(r.tried).toBeGreaterThan(8);
+    expect(r.converged).toBe(r.tried);
+  });
+
+  it('converges at every kill point of a failing release, including its rollback', { timeout: 300_000 }, async () => {
+    const r = await allKillPoints('crash-v2');
+    console.log(`crash safety (v1→crash-v2, rolled back): ${r.converged}/${r.tried} kill points converged`);
+    expect(r.failures).toEqual([]);
+    expect(r.tried).toBeGreaterThan(8);
+    expect(r.converged).toBe(r.tried);
+  });
+});
