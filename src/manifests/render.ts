@@ -65,33 +65,42 @@ function compile(file: string): TemplateDelegate {
   return fn;
 }
 
-/** Where each template comes from: the user's folder when it has the file, else the built-in one. */
-export function resolveTemplates(userDir: string | undefined): Record<TemplateName, string> {
+/**
+ * Where each template comes from: the user's folder when it has the file, else the built-in one. Every
+ * built-in template can be overridden, including those other parts of kdeploy render (e.g. the ALB router's).
+ */
+export function resolveTemplates(userDir: string | undefined): Record<string, string> {
   const builtin = builtinTemplatesDir();
-  const files = Object.fromEntries(TEMPLATE_NAMES.map((n) => [n, join(builtin, `${n}${SUFFIX}`)])) as Record<
-    TemplateName,
-    string
-  >;
+  const names = readdirSync(builtin)
+    .filter((f) => f.endsWith(SUFFIX))
+    .map((f) => f.slice(0, -SUFFIX.length));
+  const files = Object.fromEntries(names.map((n) => [n, join(builtin, `${n}${SUFFIX}`)]));
   if (!userDir) return files;
   let entries: string[];
   try {
     entries = readdirSync(userDir);
   } catch (err) {
-    throw new TemplateError(
-      `templates folder ${userDir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (err as Error).message}`,
-    );
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (err as Error).message;
+    throw new TemplateError(`templates folder ${userDir}: ${why}`);
   }
   for (const entry of entries.filter((e) => e.endsWith('.hbs'))) {
-    const name = entry.slice(0, -SUFFIX.length) as TemplateName;
+    const name = entry.slice(0, -SUFFIX.length);
     // A misspelt override would silently never apply.
-    if (!entry.endsWith(SUFFIX) || !TEMPLATE_NAMES.includes(name)) {
+    if (!entry.endsWith(SUFFIX) || !names.includes(name)) {
       throw new TemplateError(
-        `${join(userDir, entry)}: not a template kdeploy renders; overridable: ${TEMPLATE_NAMES.map((n) => n + SUFFIX).join(', ')}`,
+        `${join(userDir, entry)}: not a template kdeploy renders; overridable: ${names.map((n) => n + SUFFIX).join(', ')}`,
       );
     }
     files[name] = join(userDir, entry);
   }
   return files;
+}
+
+/** One template, checked (every value escaped) and compiled: the user's override if there is one. */
+export function loadTemplate(name: string, userDir?: string): TemplateDelegate {
+  const file = resolveTemplates(userDir)[name];
+  if (!file) throw new TemplateError(`no built-in template named ${name}${SUFFIX}`);
+  return compile(file);
 }
 
 function checkManifest(doc: unknown, file: string): Manifest {
@@ -107,7 +116,7 @@ export function renderManifests(config: KdeployConfig, options: RenderOptions): 
   const files = resolveTemplates(options.templatesDir ?? config.templates);
   const view = buildView(config, options);
   return (options.objects ?? ['deployment', 'service']).flatMap((name) => {
-    const file = files[name];
+    const file = files[name]!;
     const text = compile(file)(view);
     const docs = parseAllDocuments(text);
     if (!Array.isArray(docs)) return [];

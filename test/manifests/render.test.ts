@@ -9,7 +9,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import type { KdeployConfig } from '../../src/config/schema.js';
 import { unescapedOutputs } from '../../src/manifests/escape.js';
-import { type Manifest, renderManifests, renderYaml } from '../../src/manifests/render.js';
+import { loadTemplate, type Manifest, renderManifests, renderYaml } from '../../src/manifests/render.js';
 import { yamlSafeJson } from '../../src/manifests/yaml-safe.js';
 
 const BASE = 'app: shop\nnamespace: store\nimage: { repository: registry.example.com/shop }\n';
@@ -262,6 +262,15 @@ describe('user templates', () => {
     expect(() => renderManifests(config(`templates: ${dir}`), IMAGE)).toThrow(
       /service\.yaml\.hbs: every value must be escaped/,
     );
+  });
+
+  it('loadTemplate gives other renderers (e.g. the ALB router) the same override and checks', () => {
+    const dir = folder({ 'service.yaml.hbs': 'name: {{q app}}\n' });
+    expect(loadTemplate('service', dir)({ app: 'a: b' })).toBe('name: "a: b"\n');
+    expect(() => loadTemplate('service', folder({ 'service.yaml.hbs': 'name: {{app}}' }))).toThrow(
+      /every value must be escaped/,
+    );
+    expect(() => loadTemplate('ingress')).toThrow(/no built-in template named ingress\.yaml\.hbs/);
   });
 
   it('reject a file that overrides nothing, a missing folder and an object without a name', () => {
