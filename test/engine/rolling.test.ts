@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abort, resume, rollback, status } from '../../src/engine/api.js';
+import type { LeaseObject } from '../../src/engine/lock.js';
 import type { SimulatedCluster } from '../../src/sim/index.js';
 import { appConfig, appState, cluster, releaseTo, runOptions, startSim } from './sim.js';
 
@@ -88,7 +89,7 @@ describe('rolling release on the simulator', () => {
     // A release that stops at its deadline keeps its step; a stale lease stands for the dead process.
     const stopped = await releaseTo(sim, config, 'v2', { deadline: Date.now() + 150 });
     expect(stopped.outcome).toBe('suspended');
-    await c.mutate({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: 'kdeploy-web', namespace: config.namespace }, (l: object & { spec?: object }) => ({
+    await c.mutate<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: 'kdeploy-web', namespace: config.namespace }, (l) => ({
       ...l,
       spec: { ...l.spec, holderIdentity: `elsewhere/1/${stopped.releaseId}`, renewTime: '2020-01-01T00:00:00.000000Z', leaseDurationSeconds: 15 },
     }));

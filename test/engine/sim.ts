@@ -1,8 +1,10 @@
 // Shared setup for engine tests on the simulated cluster: fast pods, real time, one namespace per test.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KdeployConfigInput } from '../../src/config/schema.js';
 import { type AppOptions, type ReleaseOptions, release } from '../../src/engine/api.js';
+import type { LeaseObject } from '../../src/engine/lock.js';
 import { parseRecord, recordName } from '../../src/engine/record.js';
 import { RELEASE_ANNOTATION } from '../../src/engine/rollout.js';
 import { Cluster } from '../../src/kube/cluster.js';
@@ -58,16 +60,16 @@ export interface AppState {
 export async function appState(c: Cluster, namespace: string, app = 'web'): Promise<AppState> {
   const [cm, dep, pods, lease] = await Promise.all([
     c.get({ apiVersion: 'v1', kind: 'ConfigMap', name: recordName(app), namespace }),
-    c.get<{ spec: { replicas: number; template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> } } } } & object>({ apiVersion: 'apps/v1', kind: 'Deployment', name: app, namespace }),
-    c.list<{ metadata: { labels: Record<string, string>; deletionTimestamp?: string }; status?: { conditions?: { type: string; status: string }[] } } & object>('v1', 'Pod', { namespace }),
-    c.get<{ spec?: { holderIdentity?: string | null } } & object>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: `kdeploy-${app}`, namespace }),
+    c.get<KubernetesObject & { spec: { replicas: number; template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> } } } }>({ apiVersion: 'apps/v1', kind: 'Deployment', name: app, namespace }),
+    c.list<KubernetesObject & { status?: { conditions?: { type: string; status: string }[] } }>('v1', 'Pod', { namespace }),
+    c.get<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: `kdeploy-${app}`, namespace }),
   ]);
-  const live = pods.items.filter((p) => !p.metadata.deletionTimestamp);
+  const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
   return {
     phase: parseRecord(cm as never).current?.phase,
     version: dep?.spec.template.metadata.labels['kdeploy.dev/version'],
     releaseAnnotation: dep?.spec.template.metadata.annotations?.[RELEASE_ANNOTATION],
-    podVersions: [...new Set(live.map((p) => p.metadata.labels['kdeploy.dev/version'] ?? ''))].sort(),
+    podVersions: [...new Set(live.map((p) => p.metadata?.labels?.['kdeploy.dev/version'] ?? ''))].sort(),
     readyPods: live.filter((p) => p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')).length,
     desired: dep?.spec.replicas ?? 0,
     lockHolder: lease?.spec?.holderIdentity,
