@@ -33,7 +33,10 @@ export interface MetricReplay {
   name: string;
   /** Every measurement in the window, including those after the metric would have been decided. */
   measurements: MeasurementRecord[];
-  /** The metric's outcome on its own; `unsupported` when its provider keeps no history. */
+  /**
+   * The metric's outcome on its own; `unsupported` when its provider keeps no history, `error` when its
+   * history couldn't be read (the other metrics are still replayed).
+   */
   phase: MetricPhase | 'unsupported';
   decidedAt?: number;
   message?: string;
@@ -49,37 +52,41 @@ export interface ReplayReport {
   reason?: string;
 }
 
+type Sampled =
+  | { metric: PreparedMetric; records: MeasurementRecord[] }
+  | { metric: PreparedMetric; phase: 'unsupported' | 'error'; message: string };
+
 export async function replayAnalysis(o: ReplayOptions): Promise<ReplayReport> {
   if (!(o.to > o.from)) throw new RangeError('the window must end after it starts');
   const prepared = await prepareMetrics(o.metrics, o);
   const sampled = await Promise.all(prepared.map((m) => sample(m, o)));
 
-  const metrics: MetricReplay[] = sampled.map(({ metric, records }) => {
-    if (!records)
-      return {
-        name: metric.name,
-        measurements: [],
-        phase: 'unsupported',
-        message: `the ${metric.provider.name} provider keeps no history`,
-      };
-    const state = fold([metric], records, o.to);
-    const m = state.metrics[metric.name]!;
+  const metrics = sampled.map((s): MetricReplay => {
+    if (!('records' in s))
+      return { name: s.metric.name, measurements: [], phase: s.phase, message: s.message };
+    const state = fold([s.metric], s.records, o.to);
+    const m = state.metrics[s.metric.name]!;
+    const phase = m.phase === 'running' ? 'successful' : m.phase;
     return {
-      name: metric.name,
-      measurements: records,
-      phase: m.phase === 'running' ? 'successful' : m.phase,
+      name: s.metric.name,
+      measurements: s.records,
+      phase,
       decidedAt: state.decidedAt,
       message: state.reason,
     };
   });
 
-  const replayable = sampled.filter((s) => s.records);
-  const all = replayable.flatMap((s) => s.records!).sort((a, b) => a.finishedAt - b.finishedAt);
+  const replayed = sampled.filter((s) => 'records' in s);
+  const all = replayed.flatMap((s) => s.records).sort((a, b) => a.finishedAt - b.finishedAt);
   const run = fold(
-    replayable.map((s) => s.metric),
+    replayed.map((s) => s.metric),
     all,
     o.to,
   );
+  const broken = metrics.find((m) => m.phase === 'error');
+  if (broken && run.verdict !== 'failed') {
+    return { from: o.from, to: o.to, metrics, verdict: 'error', reason: `${broken.name}: ${broken.message}` };
+  }
   return {
     from: o.from,
     to: o.to,
@@ -90,22 +97,27 @@ export async function replayAnalysis(o: ReplayOptions): Promise<ReplayReport> {
   };
 }
 
-/** The measurements a live run would have taken in the window, or undefined without history. */
-async function sample(
-  metric: PreparedMetric,
-  o: ReplayOptions,
-): Promise<{ metric: PreparedMetric; records?: MeasurementRecord[] }> {
-  if (!metric.provider.measureRange) return { metric };
+/** The measurements a live run would have taken in the window. */
+async function sample(metric: PreparedMetric, o: ReplayOptions): Promise<Sampled> {
+  if (!metric.provider.measureRange) {
+    return { metric, phase: 'unsupported', message: `the ${metric.provider.name} provider keeps no history` };
+  }
   const start = o.from + (metric.initialDelay ?? 0);
-  const range = await metric.provider.measureRange(
-    metric.query,
-    queryVars(o.vars),
-    start,
-    o.to,
-    metric.interval,
-    o.signal,
-  );
-  const points = range.points ?? [];
+  let points: { at: number; values: number[] }[];
+  try {
+    const range = await metric.provider.measureRange(
+      metric.query,
+      queryVars(o.vars),
+      start,
+      o.to,
+      metric.interval,
+      o.signal,
+    );
+    points = range.points ?? [];
+  } catch (err) {
+    if (o.signal?.aborted) throw err;
+    return { metric, phase: 'error', message: (err as Error).message };
+  }
   const records: MeasurementRecord[] = [];
   for (let t = start; t <= o.to && !(metric.count && records.length >= metric.count); t += metric.interval) {
     // The newest sample in (t − interval, t] is what a measurement at t would have read.

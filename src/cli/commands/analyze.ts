@@ -1,11 +1,17 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../args.js';
-import { notImplemented } from './lazy.js';
+import { lazy } from './lazy.js';
 
-export const analyzeCommand: CommandModule<
-  GlobalArgs,
-  GlobalArgs & { config?: string; from: string; to: string; metric?: string[] }
-> = {
+export interface AnalyzeArgs extends GlobalArgs {
+  config?: string;
+  from: string;
+  to: string;
+  metric?: string[];
+  canary?: string;
+  stable?: string;
+}
+
+export const analyzeCommand: CommandModule<GlobalArgs, AnalyzeArgs> = {
   command: 'analyze',
   describe: 'Run the analysis metrics over a past time window, without a release',
   builder: (y) =>
@@ -21,6 +27,15 @@ export const analyzeCommand: CommandModule<
         demandOption: true,
         describe: 'Window end: an ISO time or a duration ago (0s = now)',
       })
-      .option('metric', { type: 'string', array: true, describe: 'Only these metrics (default: all)' }),
-  handler: notImplemented('analyze'),
+      .option('metric', { type: 'string', array: true, describe: 'Only these metrics (default: all)' })
+      .option('canary', {
+        type: 'string',
+        describe: 'The version {{canaryVersion}} and {{version}} name in queries',
+      })
+      .option('stable', { type: 'string', describe: 'The version {{stableVersion}} names in queries' })
+      .example(
+        '$0 analyze --from 2h --to 0s --canary v2',
+        'what the analysis would have said about v2 over the last 2 hours',
+      ),
+  handler: lazy(() => import('../actions/analyze.js')),
 };
