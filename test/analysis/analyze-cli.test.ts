@@ -66,25 +66,47 @@ describe('kdeploy analyze', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('error-rate: failed at 2026-01-01T10:04:00Z');
     expect(r.stdout).toContain('  2026-01-01T10:03:00Z  FAIL     0.02');
-    expect(r.stdout).toMatch(/Verdict: failed at 2026-01-01T10:04:00Z \(error-rate: 2 failed measurements \(failureLimit 1\)/);
+    expect(r.stdout).toMatch(
+      /Verdict: failed at 2026-01-01T10:04:00Z \(error-rate: 2 failed measurements \(failureLimit 1\)/,
+    );
     expect(prom.received.at(-1)!.params.get('query')).toBe('rate_errors{app="shop",version="v2"}');
   });
 
   it('speaks NDJSON: one line per measurement, then the verdict', async () => {
     const r = await kdeploy(['analyze', ...window, '--canary', 'v2', '-o', 'ndjson']);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.type)).toEqual([...Array(6).fill('measurement'), 'verdict']);
-    expect(lines[3]).toMatchObject({ type: 'measurement', metric: 'error-rate', phase: 'failed', values: [0.02] });
-    expect(lines[6]).toMatchObject({ verdict: 'failed', decidedAt: T0 + 4 * 60_000, metrics: [{ name: 'error-rate', phase: 'failed' }] });
+    expect(lines[3]).toMatchObject({
+      type: 'measurement',
+      metric: 'error-rate',
+      phase: 'failed',
+      values: [0.02],
+    });
+    expect(lines[6]).toMatchObject({
+      verdict: 'failed',
+      decidedAt: T0 + 4 * 60_000,
+      metrics: [{ name: 'error-rate', phase: 'failed' }],
+    });
   });
 
   it('rejects bad input with exit 2 and names the flag or field', async () => {
     const noCanary = await kdeploy(['analyze', ...window]);
     expect(noCanary.code).toBe(2);
-    expect(noCanary.stderr).toMatch(/analysis\.metrics\[0\]\.provider\.prometheus: \{\{canaryVersion\}\} is not a variable of this release/);
+    expect(noCanary.stderr).toMatch(
+      /analysis\.metrics\[0\]\.provider\.prometheus: \{\{canaryVersion\}\} is not a variable of this release/,
+    );
     const badTime = await kdeploy(['analyze', '--from', 'yesterday', '--to', '0s']);
-    expect([badTime.code, badTime.stderr]).toEqual([2, expect.stringMatching(/--from: expected an ISO time .* got "yesterday"/)]);
+    expect([badTime.code, badTime.stderr]).toEqual([
+      2,
+      expect.stringMatching(/--from: expected an ISO time .* got "yesterday"/),
+    ]);
     const unknown = await kdeploy(['analyze', ...window, '--metric', 'latency']);
-    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringMatching(/--metric: no metric named "latency" in analysis.metrics; defined: error-rate/)]);
+    expect([unknown.code, unknown.stderr]).toEqual([
+      2,
+      expect.stringMatching(/--metric: no metric named "latency" in analysis.metrics; defined: error-rate/),
+    ]);
   });
 });

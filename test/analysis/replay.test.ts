@@ -46,7 +46,13 @@ const metric = (name: string, over: Partial<MetricDefinition> = {}): MetricDefin
 
 describe('replayAnalysis', () => {
   it('turns each interval of the window into the measurement a live run would have taken', async () => {
-    const report = await replayAnalysis({ metrics: [metric('errors')], vars, from: T0, to: T0 + 5 * MIN, providers });
+    const report = await replayAnalysis({
+      metrics: [metric('errors')],
+      vars,
+      from: T0,
+      to: T0 + 5 * MIN,
+      providers,
+    });
     const m = report.metrics[0]!;
     expect(m.measurements.map((r) => [r.finishedAt - T0, r.phase, r.values[0]])).toEqual([
       [0, 'successful', 0.001],
@@ -57,13 +63,25 @@ describe('replayAnalysis', () => {
       [5 * MIN, 'successful', 0.001],
     ]);
     expect(m).toMatchObject({ phase: 'failed', decidedAt: T0 + 4 * MIN });
-    expect(report).toMatchObject({ verdict: 'failed', decidedAt: T0 + 4 * MIN, reason: expect.stringMatching(/^errors: 2 failed/) });
-    expect(asked.at(-1)).toMatchObject({ from: T0, to: T0 + 5 * MIN, step: MIN, vars: { version: 'v2', track: 'canary' } });
+    expect(report).toMatchObject({
+      verdict: 'failed',
+      decidedAt: T0 + 4 * MIN,
+      reason: expect.stringMatching(/^errors: 2 failed/),
+    });
+    expect(asked.at(-1)).toMatchObject({
+      from: T0,
+      to: T0 + 5 * MIN,
+      step: MIN,
+      vars: { version: 'v2', track: 'canary' },
+    });
   });
 
   it('honours initialDelay and count, and decides the whole run by the first metric to fail in time', async () => {
     const report = await replayAnalysis({
-      metrics: [metric('errors', { initialDelay: MIN, count: 2, inconclusiveLimit: 0 }), metric('latency', { failureCondition: 'result > 0.05' })],
+      metrics: [
+        metric('errors', { initialDelay: MIN, count: 2, inconclusiveLimit: 0 }),
+        metric('latency', { failureCondition: 'result > 0.05' }),
+      ],
       vars,
       from: T0,
       to: T0 + 5 * MIN,
@@ -72,12 +90,20 @@ describe('replayAnalysis', () => {
     expect(report.metrics[0]!.measurements.map((r) => r.finishedAt - T0)).toEqual([MIN, 2 * MIN]);
     expect(report.metrics[0]).toMatchObject({ phase: 'inconclusive', decidedAt: T0 + 2 * MIN });
     expect(report.metrics[1]).toMatchObject({ phase: 'failed', decidedAt: T0 + MIN });
-    expect(report).toMatchObject({ verdict: 'failed', decidedAt: T0 + MIN, reason: expect.stringMatching(/^latency:/) });
+    expect(report).toMatchObject({
+      verdict: 'failed',
+      decidedAt: T0 + MIN,
+      reason: expect.stringMatching(/^latency:/),
+    });
   });
 
   it('reports metrics it cannot replay without hiding the others', async () => {
     const report = await replayAnalysis({
-      metrics: [metric('restarts', { provider: { pods: {} } }), metric('broken'), metric('latency', { failureCondition: 'result > 1' })],
+      metrics: [
+        metric('restarts', { provider: { pods: {} } }),
+        metric('broken'),
+        metric('latency', { failureCondition: 'result > 1' }),
+      ],
       vars,
       from: T0,
       to: T0 + 2 * MIN,
@@ -92,7 +118,13 @@ describe('replayAnalysis', () => {
   });
 
   it('prints each metric with its measurements and the verdict', async () => {
-    const report = await replayAnalysis({ metrics: [metric('errors')], vars, from: T0, to: T0 + 5 * MIN, providers });
+    const report = await replayAnalysis({
+      metrics: [metric('errors')],
+      vars,
+      from: T0,
+      to: T0 + 5 * MIN,
+      providers,
+    });
     const text = formatReplay(report);
     expect(text).toContain('Analysis replay 2026-01-01T10:00:00Z → 2026-01-01T10:05:00Z (5m)');
     expect(text).toContain('errors: failed at 2026-01-01T10:04:00Z');
@@ -102,6 +134,8 @@ describe('replayAnalysis', () => {
   });
 
   it('refuses an empty window', async () => {
-    await expect(replayAnalysis({ metrics: [], vars, from: T0, to: T0, providers })).rejects.toThrow(/must end after it starts/);
+    await expect(replayAnalysis({ metrics: [], vars, from: T0, to: T0, providers })).rejects.toThrow(
+      /must end after it starts/,
+    );
   });
 });
