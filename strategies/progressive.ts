@@ -4,7 +4,7 @@
 import type { AnalysisRef } from '../src/config/analysis-schema.js';
 import type { RouterConfig } from '../src/config/router-schema.js';
 import type { KdeployConfig } from '../src/config/schema.js';
-import { diagnosePods, readinessTimeoutFor } from '../src/engine/diagnose.js';
+import { diagnosePods, readinessTimeoutFor, toMs } from '../src/engine/diagnose.js';
 import type { Router } from '../src/engine/ports.js';
 import {
   awaitRollout,
@@ -164,15 +164,25 @@ export async function timedWait(
   }
 }
 
-/** Rejects with a StepFailure as soon as a selected pod fails (crash loop, OOM, image pull, readiness); never resolves. */
+/**
+ * Rejects with a StepFailure as soon as a selected pod fails (crash loop, OOM, image pull, readiness); never
+ * resolves. Event-driven: besides pod events, it only wakes when a not-ready pod's readiness budget runs out.
+ */
 function failingPods(ctx: StepContext, labelSelector: string, signal: AbortSignal): Promise<never> {
   const readinessTimeoutMs =
     ctx.tuning.readinessTimeoutMs ?? readinessTimeoutFor(ctx.config.probes.readiness);
   const pods = new Map<string, PodObject>();
+  let timer: AbortController | undefined;
   return new Promise<never>((_resolve, reject) => {
     const check = () => {
-      const d = diagnosePods([...pods.values()], { now: ctx.clock.now(), readinessTimeoutMs });
-      if (d) reject(new StepFailure(d.message, d));
+      const now = ctx.clock.now();
+      const d = diagnosePods([...pods.values()], { now, readinessTimeoutMs });
+      if (d) return reject(new StepFailure(d.message, d));
+      const due = readinessDeadlines([...pods.values()], readinessTimeoutMs).filter((t) => t > now);
+      timer?.abort();
+      if (due.length === 0) return;
+      timer = new AbortController();
+      ctx.clock.sleep(Math.min(...due) - now, AbortSignal.any([signal, timer.signal])).then(check, () => {});
     };
     ctx.cluster
       .watch<PodObject>(
@@ -190,13 +200,21 @@ function failingPods(ctx: StepContext, labelSelector: string, signal: AbortSigna
       .catch((err) => {
         if (!signal.aborted) reject(err);
       });
-    // Readiness is time-based: look again between events.
-    (async () => {
-      while (!signal.aborted) {
-        await ctx.clock.sleep(ctx.tuning.recheckMs ?? 1000, signal);
-        check();
-      }
-    })().catch(() => {});
+  });
+}
+
+/** When each running, not-ready pod's readiness budget runs out (diagnosePods' readiness rule). */
+function readinessDeadlines(pods: PodObject[], readinessTimeoutMs: number): number[] {
+  return pods.flatMap((p) => {
+    if (
+      p.status?.phase !== 'Running' ||
+      p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+    )
+      return [];
+    const starts = (p.status.containerStatuses ?? []).map((c) => toMs(c.state?.running?.startedAt));
+    return starts.length && starts.every((t) => t !== undefined)
+      ? [Math.max(...(starts as number[])) + readinessTimeoutMs]
+      : [];
   });
 }
 

@@ -18,7 +18,7 @@ import { ConfigMapRecordStore, patchCurrent, type RecordStore, startRelease } fr
 import { EventHub } from './reporter.js';
 import { type DeploymentLike, type PodObject, versionOfTemplate } from './rollout.js';
 import { type EngineTuning, loadStrategy } from './strategy.js';
-import { isTerminal, type Outcome, type ReleaseEvent, type ReleaseState, type StrategyKind } from './types.js';
+import { isTerminal, type Outcome, type ReleaseEvent, type ReleaseRequests, type ReleaseState, type StrategyKind } from './types.js';
 
 export interface ConnectionOptions {
   /** Path to a kubeconfig file, or a loaded KubeConfig. Default: $KUBECONFIG, ~/.kube/config, in-cluster. */
@@ -343,16 +343,78 @@ export function abort(opts: AppOptions): ReleaseRun {
 }
 
 async function waitForEnd(s: Session, id: string, signal?: AbortSignal): Promise<ReleaseState> {
+  const end = await waitFor(s, id, (r) => isTerminal(r.phase), signal);
+  if (!end) throw new KdeployError(`stopped waiting for release ${id} to roll back`, ExitCode.Paused);
+  return end;
+}
+
+/** Follows the record until the release satisfies `done`; undefined when the signal stopped the wait first. */
+async function waitFor(s: Session, id: string, done: (r: ReleaseState) => boolean, signal?: AbortSignal): Promise<ReleaseState | undefined> {
   const stop = new AbortController();
   let end: ReleaseState | undefined;
   await s.records.watch((r) => {
-    if (r.current?.id === id && isTerminal(r.current.phase)) {
+    if (r.current?.id === id && done(r.current)) {
       end = r.current;
       stop.abort();
     }
   }, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal);
-  if (!end) throw new KdeployError(`stopped waiting for release ${id} to roll back`, ExitCode.Paused);
   return end;
+}
+
+export interface PromoteOptions extends AppOptions {
+  /** Skip every remaining waiting step (setWeight, pause, analysis) and promote now. */
+  full?: boolean;
+}
+
+/**
+ * `kdeploy promote`: the paused release goes on; a running one skips the waiting step it is in (a canary
+ * pause, setWeight or analysis); `full` skips all remaining waiting steps. When no process runs the release,
+ * this call runs it on itself; otherwise it follows the record. Either way it resolves when the release
+ * ends or pauses again, with that outcome.
+ */
+export function promote(opts: PromoteOptions): ReleaseRun {
+  return request(opts, 'promote', (at, by) => ({ promote: { at, by, ...(opts.full ? { full: true } : {}) } }));
+}
+
+/**
+ * `kdeploy pause`: the running release holds at its current waiting step (or the next step boundary) until
+ * `kdeploy promote`. Resolves once it is paused (or has ended meanwhile).
+ */
+export function pause(opts: AppOptions): ReleaseRun {
+  return request(opts, 'pause', (at, by) => ({ pause: { at, by } }));
+}
+
+function request(opts: AppOptions, what: 'promote' | 'pause', make: (at: string, by: string) => ReleaseRequests): ReleaseRun {
+  const hub = new EventHub(opts.onEvent);
+  return new ReleaseRun(hub, async () => {
+    const s = await session(opts);
+    const current = (await s.records.read()).current;
+    if (!current) throw new KdeployError(`app ${s.app} has no release in namespace ${s.namespace}`, ExitCode.BadInput);
+    if (current.phase !== 'running' && current.phase !== 'paused') {
+      throw new KdeployError(`nothing to ${what}: release ${current.id} of ${s.app} is ${current.phase}`, ExitCode.BadInput);
+    }
+    if (what === 'pause' && current.phase === 'paused') return toResult(current, 'paused', 'already paused', hub);
+    const now = s.clock.now();
+    const by = opts.identity ?? `${hostname()}/${process.pid}`;
+    await s.records.update((r) =>
+      r.current?.id === current.id && (r.current.phase === 'running' || r.current.phase === 'paused')
+        ? patchCurrent(r, { requests: { ...r.current.requests, ...make(new Date(now).toISOString(), by) } }, now)
+        : undefined,
+    );
+    const lock = makeLock(s, opts, current.id, hub);
+    try {
+      await lock.acquire();
+    } catch (err) {
+      if (!(err instanceof LockedError)) throw err;
+      // Another process runs the release and acts on the request: follow the record.
+      const settled = (r: ReleaseState) => isTerminal(r.phase) || (r.phase === 'paused' && !r.requests.promote);
+      const end = await waitFor(s, current.id, settled, opts.signal);
+      if (!end) throw new KdeployError(`stopped following release ${current.id}; it goes on in ${err.holder}`, ExitCode.Paused);
+      return toResult(end, isTerminal(end.phase) ? (end.phase as Outcome) : 'paused', end.reason, hub);
+    }
+    // Nobody runs it: run it here (a pause request only needs it brought to its pause).
+    return runLocked(s, what === 'pause' ? { ...opts, until: 'paused' } : opts, hub, lock, true);
+  });
 }
 
 /** `kdeploy rollback`: a new rolling release back to the version of the previous successful release. */

@@ -57,7 +57,8 @@ export async function bed(config: object, scenario: string | ScenarioInput = 'ha
         kubeconfig: kc,
         clock,
         tuning: { readinessTimeoutMs: 30_000 },
-        leaseSeconds: 15,
+        // Fewer lease renewals to jump through in a long virtual pause.
+        leaseSeconds: 120,
         ...extra,
       }),
     async watchCapacity(minReady = replicas) {
