@@ -69,6 +69,8 @@ export interface SimulatedClusterOptions {
   historySize?: number;
   /** TCP port on 127.0.0.1; default 0 (any free port). */
   port?: number;
+  /** Real milliseconds between BOOKMARK events on watches that ask for them. Default 10 000. */
+  bookmarkIntervalMs?: number;
 }
 
 export interface SimulatedCluster {
@@ -194,6 +196,7 @@ export async function startSimulatedCluster(
     touch: clock instanceof VirtualClock ? () => clock.touch() : undefined,
     podLog: (pod, container, opts) => kubelet.podLog(pod, container, opts),
     prometheus: (path, params) => metrics.handle(path, params),
+    bookmarkIntervalMs: options.bookmarkIntervalMs,
   });
   const url = await server.listen(options.port ?? 0);
   const kubeConfigYaml = [

@@ -42,7 +42,7 @@ export interface ServerHooks {
   ): string;
   /** `/api/v1/query` and `/api/v1/query_range`. */
   prometheus(path: 'query' | 'query_range', params: URLSearchParams): PromResponse;
-  /** Seconds between BOOKMARK events on watches that allow them (real time: they are keep-alives). */
+  /** Milliseconds between BOOKMARK events on watches that allow them (real time: they are keep-alives). */
   bookmarkIntervalMs?: number;
 }
 
@@ -399,7 +399,7 @@ export class SimServer {
     const write = (type: string, object: unknown) => {
       if (ended) return;
       res.write(`${JSON.stringify({ type, object })}\n`);
-      if (type !== 'BOOKMARK' && dropAfter !== undefined && ++sent > dropAfter) end();
+      if (type !== 'BOOKMARK' && dropAfter !== undefined && ++sent >= dropAfter) end();
     };
     const inScope = (e: StoreEvent) =>
       typeKey(e.rt) === typeKey(rt) &&
@@ -438,6 +438,10 @@ export class SimServer {
     };
     this.watches.add(entry);
     res.on('close', end);
+    if (dropAfter === 0) {
+      end();
+      return;
+    }
     const timeout = Number(q.get('timeoutSeconds') ?? 0);
     if (timeout > 0) clock.sleep(timeout * 1000, stop.signal).then(end, () => {});
     if (!rvParam || rvParam === '0') {
