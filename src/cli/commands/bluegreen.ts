@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../args.js';
-import { lazy, notImplemented } from './lazy.js';
+import { lazy } from './lazy.js';
 import { withTemplates, withTo } from './options.js';
 
 export const bluegreenCommand: CommandModule<GlobalArgs, GlobalArgs & { to?: string; templates?: string }> = {
@@ -8,5 +8,5 @@ export const bluegreenCommand: CommandModule<GlobalArgs, GlobalArgs & { to?: str
   describe: 'Deploy the idle color, test it on the preview Service, then flip the active Service',
   builder: (y) =>
     withTemplates(withTo(y, true)).example('$0 bluegreen --to v2', 'release tag v2 of image.repository'),
-  handler: notImplemented('bluegreen', () => import('../actions/validate.js')),
+  handler: lazy(async () => ({ run: (await import('../actions/release.js')).releaseAction('bluegreen') })),
 };

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../args.js';
-import { lazy, notImplemented } from './lazy.js';
+import { lazy } from './lazy.js';
 import { withTemplates, withTo } from './options.js';
 
 export const canaryCommand: CommandModule<GlobalArgs, GlobalArgs & { to?: string; templates?: string }> = {
@@ -8,5 +8,5 @@ export const canaryCommand: CommandModule<GlobalArgs, GlobalArgs & { to?: string
   describe: 'Shift traffic to the new version step by step (setWeight, pause, analysis)',
   builder: (y) =>
     withTemplates(withTo(y, true)).example('$0 canary --to v2', 'release tag v2 of image.repository'),
-  handler: notImplemented('canary', () => import('../actions/validate.js')),
+  handler: lazy(async () => ({ run: (await import('../actions/release.js')).releaseAction('canary') })),
 };
