@@ -205,10 +205,12 @@ describe('bad input exits 2, names the field and sends no request to the cluster
 
 describe('the counting cluster', () => {
   // The control for the zero above: the same kubeconfig does reach the server once the input is valid.
-  it('is reached by a valid release', async () => {
+  it('is reached by a valid release, and a forbidden answer exits 5', async () => {
     const r = await kdeploy(['rolling', '--to', 'v2', '-f', GOOD, '--kubeconfig', kubeconfig]);
     expect(requests.length, r.stderr).toBeGreaterThan(0);
-    expect(r.code).not.toBe(2);
+    // The cluster answers 403: the error handler maps the kube layer's error to exit 5 and says what to grant.
+    expect(r.stderr).toMatch(/forbidden/);
+    expect(r.code).toBe(5);
   });
 });
 
