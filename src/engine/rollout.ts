@@ -150,6 +150,7 @@ export async function awaitRollout(ctx: StepContext, name: string, target: Rollo
       }
     };
     const fail = (err: unknown) => finish(() => reject(ctx.signal.aborted ? ctx.signal.reason : err));
+    if (signal.aborted) return fail(signal.reason);
     signal.addEventListener('abort', () => fail(signal.reason), { once: true });
 
     cluster

@@ -54,9 +54,10 @@ describe('rolling release on the simulator', () => {
   });
 
   it('fails on the progress deadline when pods neither fail nor progress', async () => {
-    const { config, c } = await appOnV1({ strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadline: '1s' } } });
+    const { config, c } = await appOnV1();
     // Never-ready pods past a readiness budget longer than the deadline: only the deadline can catch them.
-    const result = await releaseTo(sim, config, 'unready-v3', { tuning: { readinessTimeoutMs: 60_000, recheckMs: 100 } });
+    const short = { ...config, strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadline: '1s' } } };
+    const result = await releaseTo(sim, short, 'unready-v3', { tuning: { readinessTimeoutMs: 60_000, recheckMs: 100 } });
     expect(result).toMatchObject({ outcome: 'failed', exitCode: 1 });
     expect(result.release.diagnosis?.reason).toBe('ProgressDeadlineExceeded');
     expect(await appState(c, config.namespace)).toMatchObject({ version: 'v1', podVersions: ['v1'] });
