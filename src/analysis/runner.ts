@@ -40,6 +40,11 @@ export interface PrepareOptions {
   path?: ConfigPath;
   /** The config file's name, for error messages. */
   source?: string;
+  /**
+   * Only these metrics (a step's `analysis.metrics`), picked from the full list so that error messages name
+   * each metric's place in the config; default all.
+   */
+  only?: readonly string[];
 }
 
 export interface AnalysisOptions extends PrepareOptions {
@@ -73,7 +78,16 @@ export async function prepareMetrics(
   const issue = (at: ConfigPath, message: string) => issues.push({ path: [...path, ...at], message, source });
   const prepared: PreparedMetric[] = [];
 
+  for (const name of options.only ?? []) {
+    if (!definitions.some((d) => d.name === name)) {
+      issue(
+        [],
+        `no metric named ${JSON.stringify(name)}; defined: ${definitions.map((d) => d.name).join(', ') || 'none'}`,
+      );
+    }
+  }
   for (const [i, def] of definitions.entries()) {
+    if (options.only && !options.only.includes(def.name)) continue;
     for (const field of ['successCondition', 'failureCondition'] as const) {
       const problem = def[field] === undefined ? undefined : checkCondition(def[field]);
       if (problem) issue([i, field], `not a valid CEL condition: ${problem}`);

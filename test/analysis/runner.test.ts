@@ -230,6 +230,21 @@ describe('backgroundAnalysis', () => {
 });
 
 describe('prepareMetrics', () => {
+  it("picks a step's metrics from the full list, naming each by its place in the config", async () => {
+    const t = setup({});
+    const all = [metric('a'), metric('b', { successCondition: 'nope <' }), metric('c')];
+    expect(
+      (await prepareMetrics(all, { vars, providers: t.providers, only: ['c', 'a'] })).map((m) => m.name),
+    ).toEqual(['a', 'c']);
+    const err = (await prepareMetrics(all, { vars, providers: t.providers, only: ['b', 'x'] }).catch(
+      (e) => e,
+    )) as ConfigError;
+    expect(err.issues.map((i) => [i.path.join('.'), i.message.split(':')[0]])).toEqual([
+      ['analysis.metrics', 'no metric named "x"; defined'],
+      ['analysis.metrics.1.successCondition', 'not a valid CEL condition'],
+    ]);
+  });
+
   it('binds each metric to its provider with its query', async () => {
     const t = setup({});
     const [m] = await prepareMetrics([metric('rate')], { vars, providers: t.providers });
