@@ -45,8 +45,10 @@ function keyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = key.slice(slash + 1);
-  if (prefix !== undefined && !DNS_SUBDOMAIN.test(prefix)) return 'the key prefix must be a DNS subdomain (example.com/)';
-  if (!LABEL_NAME.test(name)) return 'the key name must be 1-63 letters, digits, -, _ or ., starting and ending alphanumeric';
+  if (prefix !== undefined && !DNS_SUBDOMAIN.test(prefix))
+    return 'the key prefix must be a DNS subdomain (example.com/)';
+  if (!LABEL_NAME.test(name))
+    return 'the key name must be 1-63 letters, digits, -, _ or ., starting and ending alphanumeric';
   return undefined;
 }
 

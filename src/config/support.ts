@@ -66,7 +66,9 @@ export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [
     affectsManifests: false,
     find: (c) => c.analysis.metrics.flatMap((m, i) => (m.judge ? [['analysis', 'metrics', i, 'judge']] : [])),
     example: {
-      analysis: { metrics: [{ name: 'm', provider: { prometheus: EXAMPLE_PROVIDERS.prometheus }, judge: {} }] },
+      analysis: {
+        metrics: [{ name: 'm', provider: { prometheus: EXAMPLE_PROVIDERS.prometheus }, judge: {} }],
+      },
     },
   },
   {
