@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type {
   Action,
   TargetGroupTuple,
@@ -10,8 +8,7 @@ import { parse } from 'yaml';
 import { formatDuration } from '../config/duration.js';
 import type { AlbRouterConfig } from '../config/router-schema.js';
 import type { Router, RouteTargets, WeightResult, Weights } from '../engine/ports.js';
-import { createEnvironment } from '../manifests/escape.js';
-import { builtinTemplatesDir } from '../manifests/render.js';
+import { loadTemplate } from '../manifests/render.js';
 import {
   AwsRouterError,
   awsCall,
@@ -235,11 +232,10 @@ export class AlbRouter implements Router {
     return weightsOf(actions[findForwardAction(actions, this.tgs, this.where)]!, this.tgs);
   }
 
-  /** The TargetGroupBinding objects for the stable and canary Services (templates/targetgroupbinding.yaml.hbs). */
-  async bindings(): Promise<KubernetesObject[]> {
+  /** The TargetGroupBinding objects for the stable and canary Services (targetgroupbinding.yaml.hbs, overridable). */
+  bindings(): KubernetesObject[] {
     const services = servicesOf(this.ctx);
-    const source = await readFile(join(builtinTemplatesDir(), 'targetgroupbinding.yaml.hbs'), 'utf8');
-    const template = createEnvironment().compile(source, { noEscape: true, strict: true });
+    const template = loadTemplate('targetgroupbinding', this.ctx.templatesDir);
     return (['stable', 'canary'] as const).map(
       (role) =>
         parse(
@@ -266,7 +262,7 @@ export class AlbRouter implements Router {
         this.ctx,
         'create TargetGroupBindings (or set router.targetGroupBinding: false)',
       );
-      for (const binding of await this.bindings()) await kube.apply(binding);
+      for (const binding of this.bindings()) await kube.apply(binding);
     }
     const actions = await this.readActions(signal);
     const forward = actions[findForwardAction(actions, this.tgs, this.where)]!;

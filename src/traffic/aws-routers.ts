@@ -40,6 +40,8 @@ export interface AwsRouterContext {
   services?: RoutedServices;
   /** Credentials/endpoint/region override; the router's own `region`/`endpoint` settings win. */
   aws?: AwsAccess;
+  /** The user's templates folder (kdeploy.yaml `templates:`): may override targetgroupbinding.yaml.hbs. */
+  templatesDir?: string;
   /** Back-off for throttled AWS calls (tests make it deterministic). */
   retry?: RetryPolicy;
 }

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type Action,
   DescribeListenersCommand,
@@ -355,6 +357,32 @@ describe('AlbRouter with a stubbed ELBv2', () => {
       'utf8',
     );
     expect(unescapedOutputs(source)).toEqual([]);
+  });
+
+  it("a user's templates folder overrides the TargetGroupBinding", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdeploy-tgb-'));
+    try {
+      const builtin = readFileSync(
+        new URL('../../templates/targetgroupbinding.yaml.hbs', import.meta.url),
+        'utf8',
+      );
+      writeFileSync(
+        join(dir, 'targetgroupbinding.yaml.hbs'),
+        builtin.replace('targetType: ip', 'targetType: instance'),
+      );
+      const router = new AlbRouter(config(), {
+        app: 'shop',
+        namespace: 'prod',
+        clock: new SteppingClock(),
+        templatesDir: dir,
+      });
+      expect(router.bindings().map((b) => (b as { spec: { targetType: string } }).spec.targetType)).toEqual([
+        'instance',
+        'instance',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prepare without cluster access fails before any AWS call when bindings are asked for', async () => {
