@@ -56,7 +56,9 @@ export class VirtualClock implements Clock {
   private readonly timers: Timer[] = [];
   private holds = 0;
   private activity = 0;
-  private checkTimer: NodeJS.Timeout | undefined;
+  private checking = false;
+  /** Bumped to invalidate an idle check in flight. */
+  private generation = 0;
   private auto: boolean;
   private readonly idleMs: number;
 
@@ -175,30 +177,31 @@ export class VirtualClock implements Clock {
   }
 
   private scheduleCheck(): void {
-    if (this.checkTimer || this.timers.length === 0) return;
+    if (this.checking || this.timers.length === 0) return;
+    this.checking = true;
+    const generation = this.generation;
     const seen = this.activity;
-    this.checkTimer = setTimeout(() => this.confirmIdle(seen, IDLE_TURNS), this.idleMs);
+    const check = () => this.confirmIdle(seen, IDLE_TURNS, generation);
+    if (this.idleMs > 0) setTimeout(check, this.idleMs);
+    else setImmediate(check);
   }
 
   /**
    * Quiet for idleMs is not enough on a busy machine: a client between two requests may be a few event-loop
    * turns away from writing the next one. Require several further turns with nothing happening.
    */
-  private confirmIdle(seen: number, turns: number): void {
-    if (!this.auto) {
-      this.checkTimer = undefined;
-      return;
-    }
-    if (this.holds > 0 || this.activity !== seen) {
-      this.checkTimer = undefined;
-      this.scheduleCheck();
+  private confirmIdle(seen: number, turns: number, generation: number): void {
+    if (generation !== this.generation) return; // stopped meanwhile
+    if (!this.auto || this.holds > 0 || this.activity !== seen) {
+      this.checking = false;
+      if (this.auto) this.scheduleCheck();
       return;
     }
     if (turns > 0) {
-      this.checkTimer = setTimeout(() => setImmediate(() => this.confirmIdle(seen, turns - 1)), 0);
+      setImmediate(() => this.confirmIdle(seen, turns - 1, generation));
       return;
     }
-    this.checkTimer = undefined;
+    this.checking = false;
     const next = this.timers[0];
     if (next) {
       // Fire everything due at that instant; whatever they schedule waits for the next quiet period.
@@ -210,8 +213,8 @@ export class VirtualClock implements Clock {
   }
 
   private stopChecks(): void {
-    if (this.checkTimer) clearTimeout(this.checkTimer);
-    this.checkTimer = undefined;
+    this.generation++;
+    this.checking = false;
   }
 
   private insert(timer: Timer): void {

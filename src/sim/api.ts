@@ -62,7 +62,16 @@ export class SimApi {
   }
 
   list(rt: ResourceType, namespace: string | undefined, options: ListOptions = {}): KubeObject[] {
-    return this.store.list(rt, rt.namespaced ? namespace : undefined).filter((o) => matches(o, options));
+    return this.store.list(rt, rt.namespaced ? namespace : undefined, (o) => matches(o, options));
+  }
+
+  /** Stored objects without copies, for read-only use by the controllers; never mutate what this returns. */
+  scan(
+    rt: ResourceType,
+    namespace?: string,
+    filter?: (o: Readonly<KubeObject>) => boolean,
+  ): readonly Readonly<KubeObject>[] {
+    return this.store.scan(rt, rt.namespaced ? namespace : undefined, filter);
   }
 
   private requireNamespace(rt: ResourceType, namespace: string | undefined, name: string): void {
@@ -335,7 +344,7 @@ export class SimApi {
   }
 }
 
-export function matches(o: KubeObject, options: ListOptions): boolean {
+export function matches(o: Readonly<KubeObject>, options: ListOptions): boolean {
   return (
     matchesLabels(options.labelSelector ?? [], o.metadata.labels) &&
     matchesFields(options.fieldSelector ?? [], o)

@@ -49,7 +49,7 @@ export class ScenarioMetrics {
   series(at: number): Sample[] {
     const ready = new Map<string, { namespace: string; app: string; version: string; pods: number }>();
     const perApp = new Map<string, number>();
-    for (const pod of this.api.list(PODS, undefined)) {
+    for (const pod of this.api.scan(PODS)) {
       const app = pod.metadata.labels?.app ?? pod.metadata.labels?.['app.kubernetes.io/name'];
       if (!app || !isPodReady(pod)) continue;
       const version = imageTag(pod.spec?.containers?.[0]?.image ?? '');

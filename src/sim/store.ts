@@ -95,11 +95,24 @@ export class Store {
     return o && structuredClone(o);
   }
 
-  /** Copies of all objects of a type, optionally in one namespace, in name order. */
-  list(rt: ResourceType, namespace?: string): KubeObject[] {
+  /** Copies of the objects of a type (optionally in one namespace, optionally filtered), in name order. */
+  list(rt: ResourceType, namespace?: string, filter?: (o: Readonly<KubeObject>) => boolean): KubeObject[] {
+    return this.scan(rt, namespace, filter).map((o) => structuredClone(o) as KubeObject);
+  }
+
+  /**
+   * Like list, without copying: the stored objects themselves, for read-only use by the in-process
+   * controllers (copying every pod on every scheduling decision dominated the simulator's run time).
+   */
+  scan(
+    rt: ResourceType,
+    namespace?: string,
+    filter?: (o: Readonly<KubeObject>) => boolean,
+  ): readonly Readonly<KubeObject>[] {
     const out: KubeObject[] = [];
     for (const o of this.bucket(rt).values()) {
-      if (namespace === undefined || o.metadata.namespace === namespace) out.push(structuredClone(o));
+      if ((namespace === undefined || o.metadata.namespace === namespace) && (!filter || filter(o)))
+        out.push(o);
     }
     return out.sort((a, b) =>
       objKey(a.metadata.namespace, a.metadata.name) < objKey(b.metadata.namespace, b.metadata.name) ? -1 : 1,
@@ -115,7 +128,7 @@ export class Store {
     return structuredClone(stored);
   }
 
-  /** Replaces an existing object, failing with 409 Conflict when `obj` carries a stale resourceVersion. */
+  /** Replaces an existing object (the API layer has checked its resourceVersion). */
   replace(rt: ResourceType, obj: KubeObject): KubeObject {
     const key = objKey(obj.metadata.namespace, obj.metadata.name);
     const old = this.bucket(rt).get(key);

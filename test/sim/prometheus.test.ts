@@ -10,11 +10,10 @@ afterEach(async () => {
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: Prometheus JSON answers are inspected field by field.
-async function query(
-  q: string,
-  extra: Record<string, string> = {},
-  method = 'GET',
-): Promise<{ status: number; body: any }> {
+// biome-ignore lint/suspicious/noExplicitAny: Prometheus JSON answers are inspected field by field.
+type Json = any;
+
+async function query(q: string, extra: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; body: Json }> { status: number; body: any }> {
   const params = new URLSearchParams({ query: q, ...extra });
   const res =
     method === 'GET'

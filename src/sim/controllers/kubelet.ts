@@ -38,7 +38,7 @@ export function parseQuantity(q: string | number | undefined): number {
   return Number(m[1]) * (m[2] ? SUFFIX[m[2]]! : 1);
 }
 
-function requests(pod: KubeObject): { cpu: number; memory: number } {
+function requests(pod: Readonly<KubeObject>): { cpu: number; memory: number } {
   let cpu = 0;
   let memory = 0;
   for (const c of pod.spec?.containers ?? []) {
@@ -46,6 +46,30 @@ function requests(pod: KubeObject): { cpu: number; memory: number } {
     memory += parseQuantity(c.resources?.requests?.memory ?? c.resources?.limits?.memory);
   }
   return { cpu, memory };
+}
+
+/** Share of the node's CPU requested (LeastAllocated scoring), pod count breaking ties. */
+function load(node: Readonly<KubeObject>, pods: readonly Readonly<KubeObject>[]): number {
+  const cpu = pods.reduce((sum, p) => sum + requests(p).cpu, 0);
+  return cpu / parseQuantity(node.status?.allocatable?.cpu) + pods.length * 1e-6;
+}
+
+/** Why a pod does not fit on a node, in kube-scheduler's words, or undefined when it fits. */
+function whyNot(
+  node: Readonly<KubeObject>,
+  pods: readonly Readonly<KubeObject>[],
+  pod: KubeObject,
+): string | undefined {
+  const alloc = node.status?.allocatable ?? {};
+  if (pods.length + 1 > Number(alloc.pods ?? 110)) return 'Too many pods';
+  const want = requests(pod);
+  const used = pods.reduce(
+    (s, p) => ({ cpu: s.cpu + requests(p).cpu, memory: s.memory + requests(p).memory }),
+    { cpu: 0, memory: 0 },
+  );
+  if (used.cpu + want.cpu > parseQuantity(alloc.cpu)) return 'Insufficient cpu';
+  if (used.memory + want.memory > parseQuantity(alloc.memory)) return 'Insufficient memory';
+  return undefined;
 }
 
 function condition(type: string, status: 'True' | 'False', now: string, reason?: string, message?: string) {
@@ -192,12 +216,24 @@ export class Kubelet {
   private schedule(pod: KubeObject): void {
     const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
     const mode = failureModeOf(this.scenario, pod);
-    const nodes = this.api.list(NODES, undefined);
-    const fits = nodes.map((n) => ({
-      node: n,
-      why: mode === 'unsched' ? 'Insufficient cpu' : this.whyNot(n, pod),
-    }));
-    const best = fits.filter((f) => !f.why).sort((a, b) => this.load(a.node) - this.load(b.node))[0];
+    const nodes = this.api.scan(NODES);
+    const onNode = new Map<string, Readonly<KubeObject>[]>();
+    for (const p of this.api.scan(
+      PODS,
+      undefined,
+      (p) => !!p.spec?.nodeName && !['Succeeded', 'Failed'].includes(p.status?.phase),
+    )) {
+      onNode.set(p.spec.nodeName, [...(onNode.get(p.spec.nodeName) ?? []), p]);
+    }
+    const fits = nodes.map((n) => {
+      const pods = onNode.get(n.metadata.name) ?? [];
+      return {
+        node: n,
+        load: load(n, pods),
+        why: mode === 'unsched' ? 'Insufficient cpu' : whyNot(n, pods, pod),
+      };
+    });
+    const best = fits.filter((f) => !f.why).sort((a, b) => a.load - b.load)[0];
     if (!best) {
       this.unschedulable.add(key);
       const counts = new Map<string, number>();
@@ -253,32 +289,6 @@ export class Kubelet {
       'default-scheduler',
     );
     this.start(scheduled, mode);
-  }
-
-  private podsOn(node: string): KubeObject[] {
-    return this.api
-      .list(PODS, undefined)
-      .filter((p) => p.spec?.nodeName === node && !['Succeeded', 'Failed'].includes(p.status?.phase));
-  }
-
-  private load(node: KubeObject): number {
-    const cpu = this.podsOn(node.metadata.name).reduce((sum, p) => sum + requests(p).cpu, 0);
-    return cpu / parseQuantity(node.status?.allocatable?.cpu) + this.podsOn(node.metadata.name).length * 1e-6;
-  }
-
-  /** Why a pod does not fit on a node, in kube-scheduler's words, or undefined when it fits. */
-  private whyNot(node: KubeObject, pod: KubeObject): string | undefined {
-    const alloc = node.status?.allocatable ?? {};
-    const on = this.podsOn(node.metadata.name);
-    if (on.length + 1 > Number(alloc.pods ?? 110)) return 'Too many pods';
-    const want = requests(pod);
-    const used = on.reduce(
-      (s, p) => ({ cpu: s.cpu + requests(p).cpu, memory: s.memory + requests(p).memory }),
-      { cpu: 0, memory: 0 },
-    );
-    if (used.cpu + want.cpu > parseQuantity(alloc.cpu)) return 'Insufficient cpu';
-    if (used.memory + want.memory > parseQuantity(alloc.memory)) return 'Insufficient memory';
-    return undefined;
   }
 
   private jitter(): number {

@@ -59,7 +59,7 @@ export class ReplicaSetController {
   private claimPods(rs: KubeObject): KubeObject[] {
     const selector = fromLabelSelector(rs.spec.selector);
     const owned: KubeObject[] = [];
-    for (const pod of this.api.list(PODS, rs.metadata.namespace)) {
+    for (const pod of this.api.scan(PODS, rs.metadata.namespace)) {
       const ref = controllerRef(pod);
       const match = matchesLabels(selector, pod.metadata.labels);
       if (ref?.uid === rs.metadata.uid) {
