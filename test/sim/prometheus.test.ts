@@ -10,10 +10,13 @@ afterEach(async () => {
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: Prometheus JSON answers are inspected field by field.
-// biome-ignore lint/suspicious/noExplicitAny: Prometheus JSON answers are inspected field by field.
 type Json = any;
 
-async function query(q: string, extra: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; body: Json }> { status: number; body: any }> {
+async function query(
+  q: string,
+  extra: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; body: Json }> {
   const params = new URLSearchParams({ query: q, ...extra });
   const res =
     method === 'GET'
