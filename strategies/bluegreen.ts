@@ -98,18 +98,30 @@ async function activate(ctx: StepContext, color: Color): Promise<void> {
   await shiftTraffic(ctx, await router(ctx), weightFor(color), target(ctx) === 'green');
 }
 
+/** The objects a blue/green release to `color` applies: that colour's Deployment, the active and preview Services. */
+export function bluegreenManifests(
+  config: KdeployConfig,
+  to: { version: string; image: string },
+  color: Color,
+) {
+  const [deployment] = renderFor(config, to, { nameSuffix: `-${color}`, color }, ['deployment']);
+  const [service, preview] = renderFor(config, to, undefined, ['service', 'preview-service'], {
+    serviceSelector: { [LABELS.color]: color },
+    previewSelector: { [LABELS.color]: color },
+  });
+  return { deployment: deployment!, service: service!, preview: preview! };
+}
+
 function renderColor(ctx: StepContext, color: Color): { deployment: Manifest; template: PodTemplate } {
-  const [deployment] = renderFor(ctx.config, ctx.release.to, { nameSuffix: `-${color}`, color }, [
-    'deployment',
-  ]);
-  const rendered = (deployment!.spec as DeploymentLike['spec'])?.template;
+  const { deployment } = bluegreenManifests(ctx.config, ctx.release.to, color);
+  const rendered = (deployment.spec as DeploymentLike['spec'])?.template;
   const hash = createHash('sha256').update(JSON.stringify(rendered)).digest('hex').slice(0, 16);
-  const template = stampedTemplate(deployment!, ctx.release.id);
+  const template = stampedTemplate(deployment, ctx.release.id);
   template.metadata = {
     ...template.metadata,
     annotations: { ...template.metadata?.annotations, [TEMPLATE_HASH]: hash },
   };
-  return { deployment: deployment!, template };
+  return { deployment, template };
 }
 
 /** Pods of the rendered template, whichever release put it there. */
@@ -155,17 +167,14 @@ const ensureServices: Step = {
   async run(ctx) {
     const color = target(ctx);
     const { config } = ctx;
-    const [active, preview] = renderFor(config, ctx.release.to, undefined, ['service', 'preview-service'], {
-      serviceSelector: { [LABELS.color]: color },
-      previewSelector: { [LABELS.color]: color },
-    });
+    const { service: active, preview } = bluegreenManifests(config, ctx.release.to, color);
     // No Service yet means no traffic yet: it may select the new colour from the start.
     if (!data(ctx.release).createdService && !(await ctx.cluster.get(serviceRef(config, config.app)))) {
       await ctx.save({ data: { ...ctx.release.data, createdService: true } });
-      await ensureService(ctx, active!);
+      await ensureService(ctx, active);
     }
     // The preview Service always points at the colour being deployed.
-    if (config.strategy.bluegreen.previewService) await ctx.cluster.apply(preview!);
+    if (config.strategy.bluegreen.previewService) await ctx.cluster.apply(preview);
   },
 };
 

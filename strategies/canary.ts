@@ -55,6 +55,15 @@ interface CanaryData {
 }
 
 const data = (r: ReleaseState) => r.data as CanaryData;
+
+/** The objects a canary release applies: the stable Deployment (as promotion leaves it), the canary, the Service. */
+export function canaryManifests(config: KdeployConfig, to: { version: string; image: string }) {
+  const [stable, service] = renderFor(config, to, undefined, ['deployment', 'service']);
+  const [canary] = renderFor(config, to, { nameSuffix: '-canary', role: 'canary', replicas: 0 }, [
+    'deployment',
+  ]);
+  return { stable: stable!, canary: canary!, service: service! };
+}
 export const canaryName = (c: KdeployConfig) => `${c.app}-canary`;
 const isCanaryPod = (p: PodObject) =>
   (p.metadata as { labels?: Record<string, string> } | undefined)?.labels?.[LABELS.role] === 'canary';
@@ -115,11 +124,10 @@ const ensureStableService: Step = {
   name: 'ensure-service',
   async run(ctx) {
     if (data(ctx.release).createdService) return;
-    const [service] = renderFor(ctx.config, ctx.release.to, undefined, ['service']);
     // Record the intent first: a crash after the create must still let the rollback remove it.
     if (!(await ctx.cluster.get(serviceRef(ctx.config, ctx.config.app)))) {
       await ctx.save({ data: { ...ctx.release.data, createdService: true } });
-      await ensureService(ctx, service!);
+      await ensureService(ctx, canaryManifests(ctx.config, ctx.release.to).service);
     }
   },
 };
@@ -129,11 +137,11 @@ const createStable: Step = {
   name: 'create-stable',
   async run(ctx) {
     if (!data(ctx.release).fresh) return;
-    const [deployment] = renderFor(ctx.config, ctx.release.to, undefined, ['deployment']);
+    const { stable } = canaryManifests(ctx.config, ctx.release.to);
     await applyDeployment(
       ctx,
-      deployment!,
-      stampedTemplate(deployment!, ctx.release.id, { [LABELS.role]: 'stable' }),
+      stable,
+      stampedTemplate(stable, ctx.release.id, { [LABELS.role]: 'stable' }),
       ctx.config.replicas,
     );
     await awaitDeployment(ctx, ctx.config.app, newVersionTarget(ctx));
@@ -145,17 +153,12 @@ const createCanary: Step = {
   name: 'create-canary',
   async run(ctx) {
     if (data(ctx.release).fresh) return;
-    const [deployment] = renderFor(
-      ctx.config,
-      ctx.release.to,
-      { nameSuffix: '-canary', role: 'canary', replicas: 0 },
-      ['deployment'],
-    );
+    const deployment = canaryManifests(ctx.config, ctx.release.to).canary;
     const live = await ctx.cluster.get<DeploymentLike>(deploymentRef(ctx.config, canaryName(ctx.config)));
     // A re-run must not take pods away from a canary this release already scaled.
     const replicas =
       live && releaseOf(live.spec?.template?.metadata) === ctx.release.id ? (live.spec?.replicas ?? 0) : 0;
-    await applyDeployment(ctx, deployment!, stampedTemplate(deployment!, ctx.release.id), replicas);
+    await applyDeployment(ctx, deployment, stampedTemplate(deployment, ctx.release.id), replicas);
     const r = await router(ctx);
     await r.prepare(
       { stable: { version: ctx.release.from?.version ?? '' }, canary: { version: ctx.release.to.version } },
@@ -203,8 +206,9 @@ const promoteStable: Step = {
   name: 'promote-stable',
   async run(ctx) {
     if (data(ctx.release).fresh) return;
-    const [deployment] = renderFor(ctx.config, ctx.release.to, undefined, ['deployment']);
-    const template = stampedTemplate(deployment!, ctx.release.id, { [LABELS.role]: 'stable' });
+    const template = stampedTemplate(canaryManifests(ctx.config, ctx.release.to).stable, ctx.release.id, {
+      [LABELS.role]: 'stable',
+    });
     const updated = await ctx.cluster.mutate<DeploymentLike>(
       deploymentRef(ctx.config, ctx.config.app),
       (live) => {

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../args.js';
-import { notImplemented } from './lazy.js';
+import { lazy } from './lazy.js';
 import { STRATEGIES, withTemplates, withTo } from './options.js';
 
 export const planCommand: CommandModule<
@@ -16,5 +16,5 @@ export const planCommand: CommandModule<
       default: 'canary' as const,
       describe: 'The strategy to plan',
     }),
-  handler: notImplemented('plan', () => import('../actions/validate.js')),
+  handler: lazy(() => import('../actions/plan.js')),
 };
