@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../args.js';
-import { notImplemented } from './lazy.js';
+import { lazy } from './lazy.js';
 import { STRATEGIES, withTo } from './options.js';
 
 export const simulateCommand: CommandModule<
@@ -16,5 +16,5 @@ export const simulateCommand: CommandModule<
         type: 'string',
         describe: 'How the new version behaves (healthy, crashloop, slow-ready, high-errors…)',
       }),
-  handler: notImplemented('simulate', () => import('../actions/validate.js')),
+  handler: lazy(async () => ({ run: (await import('../actions/simulate.js')).simulateAction })),
 };
