@@ -1,4 +1,5 @@
 import type { Measurement, MetricProvider, MetricVars } from '../../engine/ports.js';
+import { LABELS } from '../../manifests/view.js';
 import { ProviderError } from '../errors.js';
 import {
   type BoundProvider,
@@ -19,9 +20,6 @@ import {
 
 export const KUBERNETES_CHECKS = ['restarts', 'notReady', 'oomKilled'] as const;
 export type KubernetesCheck = (typeof KUBERNETES_CHECKS)[number];
-
-export const APP_LABEL = 'kdeploy.dev/app';
-export const VERSION_LABEL = 'kdeploy.dev/version';
 
 export async function createKubernetes(
   options: { check: KubernetesCheck },
@@ -58,7 +56,7 @@ export class KubernetesProvider implements MetricProvider {
 }
 
 export function podSelector(app: string, version: string): string {
-  return `${APP_LABEL}=${app},${VERSION_LABEL}=${version}`;
+  return `${LABELS.app}=${app},${LABELS.version}=${version}`;
 }
 
 function containers(pod: PodLike): ContainerStatusLike[] {
