@@ -17,38 +17,12 @@ export interface FeatureGate {
 }
 
 const PROVIDERS = ['prometheus', 'cloudwatch', 'kubernetes', 'http'] as const;
-const AWS_ROUTERS = ['alb', 'alb-ingress', 'route53'] as const;
 const EXAMPLE_PROVIDERS: Record<(typeof PROVIDERS)[number], unknown> = {
   prometheus: { address: 'http://prometheus:9090', query: 'up' },
   cloudwatch: { queries: [{ Id: 'm1' }] },
   kubernetes: { check: 'restarts' },
   http: { url: 'http://metrics/x', jsonPath: '$.value' },
 };
-const EXAMPLE_ROUTERS: Record<(typeof AWS_ROUTERS)[number], unknown> = {
-  alb: {
-    type: 'alb',
-    listenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/1/2',
-    stableTargetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/s/1',
-    canaryTargetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/c/2',
-  },
-  'alb-ingress': { type: 'alb-ingress', ingress: 'web' },
-  route53: {
-    type: 'route53',
-    hostedZoneId: 'Z1',
-    recordName: 'app.example.com',
-    stable: { value: 'stable.example.com' },
-    canary: { value: 'canary.example.com' },
-  },
-};
-
-function routerPaths(config: KdeployConfig, type: string): ConfigPath[] {
-  const paths: ConfigPath[] = [];
-  if (config.strategy.canary.router?.type === type) paths.push(['strategy', 'canary', 'router', 'type']);
-  if (config.strategy.bluegreen.router?.type === type)
-    paths.push(['strategy', 'bluegreen', 'router', 'type']);
-  return paths;
-}
-
 export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [
   ...PROVIDERS.map(
     (p): FeatureGate => ({
@@ -77,14 +51,6 @@ export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [
     find: (c) => (c.strategy.canary.baseline ? [['strategy', 'canary', 'baseline']] : []),
     example: { strategy: { canary: { baseline: true } } },
   },
-  ...AWS_ROUTERS.map(
-    (r): FeatureGate => ({
-      feature: `the ${r} router`,
-      affectsManifests: true,
-      find: (c) => routerPaths(c, r),
-      example: { strategy: { canary: { router: EXAMPLE_ROUTERS[r] } } },
-    }),
-  ),
   {
     feature: 'EKS authentication from cluster.eks',
     affectsManifests: false,

@@ -26,7 +26,7 @@ const BAD = file(
 );
 const GATED = file(
   'gated.yaml',
-  'app: shop\nimage: { repository: registry.example.com/shop }\nstrategy: { canary: { router: { type: alb-ingress, ingress: web } } }\n',
+  'app: shop\nimage: { repository: registry.example.com/shop }\nstrategy: { canary: { baseline: true } }\n',
 );
 const SYNTAX = file('syntax.yaml', 'app: shop\nimage: [\n');
 
@@ -132,9 +132,9 @@ const BAD_INPUT: [string, string[], RegExp][] = [
   [
     'a gated feature',
     ['canary', '--to', 'v2', '-f', GATED],
-    /strategy\.canary\.router\.type: the alb-ingress router is not supported yet/,
+    /strategy\.canary\.baseline: a baseline Deployment is not supported yet/,
   ],
-  ['a gated feature, rendered', ['render', '-f', GATED], /the alb-ingress router is not supported yet/],
+  ['a gated feature, rendered', ['render', '-f', GATED], /a baseline Deployment is not supported yet/],
   [
     'a missing templates folder',
     ['render', '-f', GOOD, '--templates', join(dir, 'none')],
