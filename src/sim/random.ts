@@ -31,7 +31,7 @@ export class Random {
   uuid(): string {
     const hex = Array.from({ length: 32 }, () => this.int(16).toString(16));
     hex[12] = '4';
-    hex[16] = ((this.int(4) + 8) as number).toString(16);
+    hex[16] = (this.int(4) + 8).toString(16); // RFC 4122 variant bits
     const h = hex.join('');
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }

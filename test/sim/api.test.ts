@@ -336,6 +336,36 @@ describe('list', () => {
   });
 });
 
+describe('pod logs', () => {
+  test('tailLines, and a container name is required when a pod has several', async () => {
+    await t.core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'two' },
+        spec: {
+          containers: [
+            { name: 'a', image: 'x:v1' },
+            { name: 'b', image: 'y:v1' },
+          ],
+        },
+      },
+    });
+    await t.clock.advance(2000);
+    expect(
+      await t.core.readNamespacedPodLog({ name: 'two', namespace: ns, container: 'b', tailLines: 1 }),
+    ).toBe('ready to serve requests\n');
+    const err = await failure(t.core.readNamespacedPodLog({ name: 'two', namespace: ns }));
+    expect(err).toMatchObject({
+      code: 400,
+      body: { message: 'a container name must be specified for pod two, choose one of: [a b]' },
+    });
+    expect(
+      (await failure(t.core.readNamespacedPodLog({ name: 'two', namespace: ns, container: 'c' }))).body
+        .message,
+    ).toBe('container c is not valid for pod two');
+  });
+});
+
 describe('delete and garbage collection', () => {
   test('background deletion removes ReplicaSets and pods; Orphan keeps them without owner', async () => {
     await t.apps.createNamespacedDeployment({ namespace: ns, body: deployment('web', 'web:v1') });
@@ -360,6 +390,35 @@ describe('delete and garbage collection', () => {
     const pod = (await t.core.listNamespacedPod({ namespace: ns })).items[0]!;
     const deletedPod = await t.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: ns });
     expect(deletedPod.kind).toBe('Pod');
+  });
+
+  test('Foreground deletion removes dependents first; deletecollection honours the label selector', async () => {
+    await t.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deployment('web', 'web:v1', { replicas: 2 }),
+    });
+    await quiet();
+    const order: string[] = [];
+    const stop = t.sim.api.store.subscribe((e) => {
+      if (e.type === 'DELETED') order.push(e.object.kind!);
+    });
+    await t.apps.deleteNamespacedDeployment({ name: 'web', namespace: ns, propagationPolicy: 'Foreground' });
+    stop();
+    expect(order).toEqual(['Pod', 'Pod', 'ReplicaSet', 'Deployment']);
+    for (const [name, app] of [
+      ['a', 'x'],
+      ['b', 'x'],
+      ['c', 'y'],
+    ]) {
+      await t.core.createNamespacedConfigMap({
+        namespace: ns,
+        body: { metadata: { name, labels: { app: app! } } },
+      });
+    }
+    await t.core.deleteCollectionNamespacedConfigMap({ namespace: ns, labelSelector: 'app=x' });
+    expect(
+      (await t.core.listNamespacedConfigMap({ namespace: ns })).items.map((c) => c.metadata?.name),
+    ).toEqual(['c']);
   });
 
   test('deleting a namespace deletes its contents', async () => {

@@ -679,11 +679,6 @@ export class DeploymentController {
         setCondition(status, newCondition('Progressing', 'False', 'ProgressDeadlineExceeded', msg, now));
       }
     }
-    const failure = [newRS, ...all]
-      .flatMap((rs) => rs?.status?.conditions ?? [])
-      .find((c: { type: string }) => c.type === 'ReplicaFailure');
-    if (failure) setCondition(status, { ...failure, lastUpdateTime: failure.lastTransitionTime });
-    else removeCondition(status, 'ReplicaFailure');
     if (canonical(status) === canonical(d.status ?? {})) {
       this.requeueStuck(d, status);
       return;
