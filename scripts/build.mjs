@@ -1,8 +1,9 @@
 // Bundles the CLI, the library and the front ends with esbuild. Code splitting keeps heavy modules
 // (@kubernetes/client-node, the AWS SDK, the simulator) in chunks that load only when a command imports them,
 // which is what keeps `kdeploy --help` close to bare-node start-up time.
+
+import { existsSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
 
 const entries = {
   cli: 'src/cli/main.ts',
@@ -33,9 +34,34 @@ const common = {
 
 await build({ ...common, entryPoints: entries, outdir: 'dist' });
 
+// client-node's index re-exports its whole generated API (~3 MB minified) and, lacking "sideEffects": false,
+// keeps all of it in the bundle although kdeploy uses only KubeConfig, Watch and RequestContext. Its modules
+// are side-effect free on Node >= 20 (the one exception, polyfill.js, sets globalThis.File for Node 18), so
+// say so and let tree shaking drop the rest.
+const pureClientNode = {
+  name: 'pure-client-node',
+  setup(b) {
+    b.onResolve({ filter: /^(@kubernetes\/client-node$|\.)/ }, async (args) => {
+      if (args.pluginData === 'pure-client-node' || !/client-node/.test(args.path + args.importer))
+        return undefined;
+      const r = await b.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: 'pure-client-node',
+      });
+      return r.errors.length || !r.path.includes('@kubernetes/client-node/dist/')
+        ? r
+        : { ...r, sideEffects: false };
+    });
+  },
+};
+
 // The Lambda's deployment package is dist/lambda alone (lambda/template.yaml CodeUri): its own chunks, `.mjs`
 // so the runtime loads them as ESM without a package.json, minified for a small package and cold start.
 if (existsSync('lambda/handler.ts')) {
+  // Stale chunks of earlier builds would be deployed with it.
+  rmSync('dist/lambda', { recursive: true, force: true });
   await build({
     ...common,
     entryPoints: { index: 'lambda/handler.ts' },
@@ -43,5 +69,6 @@ if (existsSync('lambda/handler.ts')) {
     outExtension: { '.js': '.mjs' },
     minify: true,
     keepNames: true,
+    plugins: [pureClientNode],
   });
 }

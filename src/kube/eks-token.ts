@@ -1,4 +1,6 @@
-import type { KubeConfig, User } from '@kubernetes/client-node';
+// A static import: a dynamic import('@kubernetes/client-node') keeps the package's whole generated API in the
+// bundle (its namespace object is live), ~3 MB in the Lambda. This module is itself loaded lazily.
+import { KubeConfig, type User } from '@kubernetes/client-node';
 import { toAwsRouterError } from '../traffic/aws-clients.js';
 
 // client-node's Authenticator interface isn't re-exported from its index; take it from addAuthenticator.
@@ -195,7 +197,6 @@ export async function eksKubeConfig(options: EksKubeConfigOptions): Promise<Kube
         `EKS cluster ${options.name} in ${options.region} has no endpoint yet (status ${out.cluster?.status})`,
       );
   }
-  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: options.name, server: endpoint, ...(caData ? { caData } : {}) }],
