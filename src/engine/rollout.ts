@@ -8,6 +8,7 @@ import { type StepContext, StepFailure } from './strategy.js';
 import type { Diagnosis, VersionRef } from './types.js';
 
 export const RELEASE_ANNOTATION = 'kdeploy.dev/release';
+const LOG_TIMEOUT_MS = 3000;
 
 export interface DeploymentLike extends KubernetesObject {
   spec?: {
@@ -193,18 +194,24 @@ export async function awaitRollout(ctx: StepContext, name: string, target: Rollo
 async function withLogs(ctx: StepContext, diagnosis: Diagnosis): Promise<Diagnosis> {
   if (!diagnosis.pod) return diagnosis;
   const previous = diagnosis.reason === 'CrashLoopBackOff' || diagnosis.reason === 'OOMKilled';
+  const stop = new AbortController();
   try {
-    const text = await ctx.cluster.podLogs(diagnosis.pod, {
+    const fetched = ctx.cluster.podLogs(diagnosis.pod, {
       namespace: ctx.config.namespace,
       container: diagnosis.container,
       tailLines: ctx.tuning.logLines ?? 20,
       previous,
     });
+    // A node that serves no logs (or retries on 5xx) must not hold up the rollback.
+    const timeout = ctx.clock.sleep(LOG_TIMEOUT_MS, stop.signal).then(() => '');
+    const text = await Promise.race([fetched, timeout]);
     const logs = text.split('\n').filter((l) => l.length > 0);
     return logs.length ? { ...diagnosis, logs } : diagnosis;
   } catch {
     // Logs are a courtesy: a failure to fetch them must not hide the diagnosis.
     return diagnosis;
+  } finally {
+    stop.abort();
   }
 }
 
