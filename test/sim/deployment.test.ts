@@ -1,6 +1,6 @@
 // The deployment controller against upstream behaviour: fencepost rounding, minReadySeconds, progress
 // deadlines in virtual time, revision history, paused deployments, scaling events and Recreate.
-import type { V1Deployment } from '@kubernetes/client-node';
+import { AppsV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from 'vitest';
 import { cluster, deployment, quiet, type TestCluster, until } from './helpers.js';
 
@@ -218,5 +218,27 @@ describe('scaling and strategies', () => {
     );
     expect(seen.has('web:v1+web:v2')).toBe(false);
     expect(await sizes()).toEqual({ 'web:v1': 0, 'web:v2': 3 });
+  });
+});
+
+describe('real time', () => {
+  test('with the default RealClock (as `kdeploy demo` runs it) a deployment becomes available in wall time', async () => {
+    const sim = await startSimulatedCluster({
+      scenario: { pods: { startDelay: '20ms', readyDelay: '30ms' } },
+    });
+    try {
+      const apps = sim.kubeConfig().makeApiClient(AppsV1Api);
+      await apps.createNamespacedDeployment({ namespace: ns, body: deployment('web', 'web:v1') });
+      const started = Date.now();
+      let d: V1Deployment;
+      do {
+        await new Promise((r) => setTimeout(r, 20));
+        d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+      } while (!complete(d) && Date.now() - started < 5000);
+      expect(complete(d)).toBe(true);
+      expect(sim.errors).toEqual([]);
+    } finally {
+      await sim.close();
+    }
   });
 });
