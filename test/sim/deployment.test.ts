@@ -2,6 +2,7 @@
 // deadlines in virtual time, revision history, paused deployments, scaling events and Recreate.
 import { AppsV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from 'vitest';
+import { startSimulatedCluster } from '../../src/sim/index.js';
 import { cluster, deployment, quiet, type TestCluster, until } from './helpers.js';
 
 let t: TestCluster;
