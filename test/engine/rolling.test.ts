@@ -75,6 +75,20 @@ describe('rolling release on the simulator', () => {
     expect(await appState(c, config.namespace)).toMatchObject({ version: 'v2', lockHolder: null });
   });
 
+  it('renews the lease while it works, so a release longer than the TTL is not taken over', async () => {
+    const { config, c } = await appOnV1();
+    const slow = releaseTo(sim, config, 'unready-v2', { leaseSeconds: 1, tuning: { readinessTimeoutMs: 2500, recheckMs: 100 } });
+    for await (const e of slow) if (e.type === 'step-started' && e.step === 'await-rollout') break;
+    await new Promise((r) => setTimeout(r, 1500));
+    const lease = await c.get<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: 'kdeploy-web', namespace: config.namespace });
+    expect(Date.now() - Date.parse(String(lease?.spec?.renewTime))).toBeLessThan(1000);
+    // Had the lease lapsed, this release would take it over and the slow one would stop with "lock lost".
+    await expect(releaseTo(sim, config, 'v3', { identity: 'other-host/1/late' })).rejects.toMatchObject({ exitCode: 6 });
+    expect(await slow).toMatchObject({ outcome: 'failed', version: 'v1' });
+    expect((await slow).events.some((e) => e.type === 'lock-taken-over')).toBe(false);
+    expect(await appState(c, config.namespace)).toMatchObject({ version: 'v1', lockHolder: null });
+  });
+
   it('abort from another caller rolls the running release back; that run ends aborted (exit 4)', async () => {
     const { config, c } = await appOnV1();
     const running = releaseTo(sim, config, 'unready-v2', { tuning: { readinessTimeoutMs: 60_000, recheckMs: 100 } });
