@@ -16,32 +16,35 @@ export interface FeatureGate {
   example: Record<string, unknown>;
 }
 
-const PROVIDERS = ['prometheus', 'cloudwatch', 'kubernetes', 'http'] as const;
-const EXAMPLE_PROVIDERS: Record<(typeof PROVIDERS)[number], unknown> = {
-  prometheus: { address: 'http://prometheus:9090', query: 'up' },
-  cloudwatch: { queries: [{ Id: 'm1' }] },
-  kubernetes: { check: 'restarts' },
-  http: { url: 'http://metrics/x', jsonPath: '$.value' },
-};
+// Metrics run (src/analysis) in canary analysis steps and blue/green pre/post-promotion analysis; analysis
+// running alongside a release is not wired into the strategies yet.
+const EXAMPLE_METRICS = { metrics: [{ name: 'm', provider: { kubernetes: { check: 'restarts' } } }] };
 export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [
-  ...PROVIDERS.map(
-    (p): FeatureGate => ({
-      feature: `the ${p} metric provider`,
-      affectsManifests: false,
-      find: (c) =>
-        c.analysis.metrics.flatMap((m, i) =>
-          p in m.provider ? [['analysis', 'metrics', i, 'provider', p]] : [],
-        ),
-      example: { analysis: { metrics: [{ name: 'm', provider: { [p]: EXAMPLE_PROVIDERS[p] } }] } },
-    }),
-  ),
+  {
+    feature: 'background analysis across the canary steps',
+    affectsManifests: false,
+    find: (c) => (c.strategy.canary.analysis ? [['strategy', 'canary', 'analysis']] : []),
+    example: { analysis: EXAMPLE_METRICS, strategy: { canary: { analysis: { metrics: ['m'] } } } },
+  },
+  {
+    feature: 'analysis during a rolling release',
+    affectsManifests: false,
+    find: (c) => (c.strategy.rolling.analysis ? [['strategy', 'rolling', 'analysis']] : []),
+    example: { analysis: EXAMPLE_METRICS, strategy: { rolling: { analysis: { metrics: ['m'] } } } },
+  },
   {
     feature: 'the canary judge',
     affectsManifests: false,
     find: (c) => c.analysis.metrics.flatMap((m, i) => (m.judge ? [['analysis', 'metrics', i, 'judge']] : [])),
     example: {
       analysis: {
-        metrics: [{ name: 'm', provider: { prometheus: EXAMPLE_PROVIDERS.prometheus }, judge: {} }],
+        metrics: [
+          {
+            name: 'm',
+            provider: { prometheus: { address: 'http://prometheus:9090', query: 'up' } },
+            judge: {},
+          },
+        ],
       },
     },
   },
