@@ -1,7 +1,7 @@
 // The CLI front end of the engine's operations: flags in, events rendered, exit code out. No deployment
 // logic lives here.
 import type { ArgumentsCamelCase } from 'yargs';
-import { type AppOptions, abort, type ReleaseRun, release, resume, rollback, type StatusReport, status, watchStatus } from '../../engine/api.js';
+import { type AppOptions, abort, pause, promote, type ReleaseRun, release, resume, rollback, type StatusReport, status, watchStatus } from '../../engine/api.js';
 import { ExitCode } from '../../engine/exit-codes.js';
 import type { ReleaseEvent, StrategyKind } from '../../engine/types.js';
 import type { GlobalArgs } from '../args.js';
@@ -78,6 +78,14 @@ export const abortAction = (args: Args<{ app?: string }>) =>
     ExitCode.Aborted,
     ExitCode.Failed,
   ]);
+
+/** `kdeploy promote [--full]`: follows the release until it completes (0), fails (1), pauses again (3) or is aborted (4). */
+export const promoteAction = (args: Args<{ app?: string; full: boolean }>) =>
+  follow(args, (onEvent) => promote({ ...appOptions(args), full: args.full, onEvent }));
+
+/** `kdeploy pause`: succeeds once the release holds, waiting for promote (or has ended meanwhile). */
+export const pauseAction = (args: Args<{ app?: string }>) =>
+  follow(args, (onEvent) => pause({ ...appOptions(args), onEvent }), [ExitCode.Completed, ExitCode.Paused]);
 
 /** Exit code for `status --until`: the release reached a state the caller waits for. */
 function untilReached(r: StatusReport, until: 'completed' | 'paused'): ExitCode | undefined {

@@ -1,0 +1,67 @@
+// The crash-safety method shared by the engine's and the strategies' tests: the CLI runs against the
+// simulator through a proxy that counts mutating requests (POST/PUT/PATCH/DELETE) and SIGKILLs the CLI right
+// after the k-th one was committed upstream (the client never hears back), then `kdeploy resume` must converge.
+import { type ChildProcess, spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+export const CLI = join(import.meta.dirname, '../../dist/cli.js');
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** A proxy to `upstreamUrl` that kills `victim` once the k-th mutating request has been answered upstream. */
+export async function killingProxy(upstreamUrl: string, k: number, victim: () => ChildProcess | undefined) {
+  const upstream = new URL(upstreamUrl);
+  let mutations = 0;
+  let killed = false;
+  const server = http.createServer((req, res) => {
+    const counted = MUTATING.has(req.method ?? '') ? ++mutations : 0;
+    const up = http.request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+      },
+      (upRes) => {
+        if (counted === k) {
+          // Committed on the server; the client never hears back.
+          upRes.resume();
+          upRes.on('end', () => {
+            killed = true;
+            victim()?.kill('SIGKILL');
+            res.destroy();
+          });
+          return;
+        }
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const close = () => {
+    server.closeAllConnections();
+    server.close();
+  };
+  return { url: `http://127.0.0.1:${port}`, close, killed: () => killed };
+}
+
+/** Runs the built CLI (dist/cli.js) with this Node; resolves with its exit code and combined output. */
+export function runCli(
+  args: string[],
+  onSpawn?: (c: ChildProcess) => void,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    onSpawn?.(child);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code, signal) => resolve({ code, signal, out }));
+  });
+}
