@@ -53,7 +53,13 @@ export function checkCondition(expression: string): string | undefined {
   } catch (err) {
     return firstLine(err);
   }
-  if (!result.valid) return firstLine(result.error);
+  if (!result.valid) {
+    // Argo Rollouts' conditions index a list (`result[0] < 0.01`); here `result` is already the first value.
+    const hint = /\bresult\s*\[/.test(expression)
+      ? ' (result is the first value: write result < 0.01, or results[0])'
+      : '';
+    return `${firstLine(result.error)}${hint}`;
+  }
   if (result.type !== 'bool') return `must be true or false, but this expression gives a ${result.type}`;
   return undefined;
 }

@@ -26,6 +26,9 @@ describe('CEL conditions', () => {
     expect(checkCondition('latency < 1')).toMatch(/Unknown variable: latency/);
     expect(checkCondition('result * 2')).toMatch(/must be true or false, but this expression gives a double/);
     expect(checkCondition('result > "a"')).toMatch(/no such overload/);
+    expect(checkCondition('result[0] < 0.01')).toMatch(
+      /\(result is the first value: write result < 0.01, or results\[0\]\)$/,
+    );
   });
 
   it('runs no JavaScript: property access on the host is not part of the language', () => {

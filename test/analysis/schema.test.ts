@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { prepareMetrics } from '../../src/analysis/runner.js';
 import { analysisSchema } from '../../src/config/analysis-schema.js';
+import { parseConfig } from '../../src/config/load.js';
 
 const prometheus = { prometheus: { address: 'http://prometheus:9090', query: 'up' } };
 const issues = (input: unknown) =>
@@ -51,5 +54,15 @@ describe('analysis schema', () => {
     expect(issues(cw([{ Id: 'a' }, { Id: 'b' }]))).toEqual([
       'metrics.0.provider.cloudwatch.queries: exactly one query must return data: set ReturnData: false on the others',
     ]);
+  });
+});
+
+describe('examples/canary.yaml', () => {
+  it('has metrics whose conditions and queries check out', async () => {
+    const text = readFileSync(new URL('../../examples/canary.yaml', import.meta.url), 'utf8');
+    const { config } = parseConfig(text, { file: 'examples/canary.yaml', purpose: 'render' });
+    const vars = { app: 'checkout', namespace: 'shop', stableVersion: 'v1', canaryVersion: 'v2' };
+    const metrics = await prepareMetrics(config.analysis.metrics, { vars });
+    expect(metrics.map((m) => m.name)).toEqual(['error-rate', 'p99-latency']);
   });
 });
