@@ -7,13 +7,18 @@ import {
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abort, promote, type ReleaseRun, release } from '../../../src/engine/api.js';
 import type { ReleaseEvent } from '../../../src/engine/types.js';
 import { type Moto, startMoto } from '../../support/moto.js';
 import { useTestNamespace } from '../../testbed/namespace.js';
 
-// Whole canary releases through the engine — kdeploy's library API, the canary strategy, the router registry
+// Whole releases through the engine — kdeploy's library API, the canary strategy, the router registry
 // and the alb router it loads from kdeploy.yaml — on the test bed's real control plane (KWOK pods), with moto
 // as the ALB. After every weight event the listener is read back through ELBv2; a release that is aborted or
 // fails on its own must leave the canary target group at weight 0.
@@ -182,5 +187,56 @@ describe('canary releases over the alb router (engine + real control plane + mot
     expect(result.outcome).toBe('failed');
     expect(result.exitCode).toBe(1);
     expect(await listenerWeights(alb)).toEqual([999, 0]);
+  });
+});
+
+describe('blue/green releases over the route53 router (engine + real control plane + moto)', () => {
+  it('the second release flips the weighted records exactly to the other colour', async () => {
+    const r53 = new Route53Client({
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      credentials: moto.credentials,
+    });
+    const zone = await r53.send(
+      new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `bg-${ns.name}` }),
+    );
+    const zoneId = zone.HostedZone!.Id!.replace('/hostedzone/', '');
+    const bgConfig = {
+      app: 'web',
+      namespace: ns.name,
+      image: { repository: 'registry.example/web' },
+      replicas: 2,
+      strategy: {
+        bluegreen: {
+          scaleDownDelay: '0s',
+          router: {
+            type: 'route53',
+            endpoint: moto.endpoint,
+            hostedZoneId: zoneId,
+            recordName: 'web.example.com',
+            ttl: 1, // the engine dwells one TTL after each change
+            stable: { value: 'web-blue.example.net', setIdentifier: 'web-blue' },
+            canary: { value: 'web-green.example.net', setIdentifier: 'web-green' },
+          },
+        },
+      },
+    };
+    const records = async () => {
+      const out = await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
+      return Object.fromEntries(
+        (out.ResourceRecordSets ?? [])
+          .filter((r) => r.SetIdentifier)
+          .map((r) => [r.SetIdentifier!, r.Weight]),
+      );
+    };
+    const bg = (to: string) => release({ config: bgConfig, strategy: 'bluegreen', to, ...connection() });
+
+    // Whichever colour goes live first, the next release flips the pair exactly: 200/0 ↔ 0/200.
+    expect((await bg('v1')).outcome).toBe('completed');
+    const first = await records();
+    expect(Object.values(first).sort()).toEqual([0, 200]);
+    const flipped = { 'web-blue': first['web-green'], 'web-green': first['web-blue'] };
+    expect((await bg('v2')).outcome).toBe('completed');
+    expect(await records()).toEqual(flipped);
   });
 });
