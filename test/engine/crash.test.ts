@@ -2,20 +2,19 @@
 // mutating requests (POST/PUT/PATCH/DELETE) and SIGKILLs the CLI right after the k-th one was committed,
 // for every k until a run finishes on its own. `kdeploy resume` must then converge: the app fully on the new
 // or fully on the old version, the lock free, and the record saying which.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseRecord, recordName } from '../../src/engine/record.js';
 import type { SimulatedCluster } from '../../src/sim/index.js';
+import { killingProxy, runCli } from '../support/kill-proxy.js';
 import { appConfig, appState, cluster, releaseTo, startSim } from './sim.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli.js');
-const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Node + client-node start-up on a loaded 2-core machine; the 2 s budget is for the lock decision itself. */
+const CLI_STARTUP_ALLOWANCE_MS = 3000;
 
 let sim: SimulatedCluster;
 let dir: string;
@@ -23,60 +22,16 @@ beforeAll(async () => {
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: join(import.meta.dirname, '../..') });
   sim = await startSim();
   dir = mkdtempSync(join(tmpdir(), 'kdeploy-crash-'));
-});
+}, 180_000);
 afterAll(async () => {
   await sim?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A proxy to the simulator that kills `victim` once the k-th mutating request has been answered upstream. */
-async function killingProxy(k: number, victim: () => ChildProcess | undefined) {
-  const upstream = new URL(sim.url);
-  let mutations = 0;
-  let killed = false;
-  const server = http.createServer((req, res) => {
-    const counted = MUTATING.has(req.method ?? '') ? ++mutations : 0;
-    const up = http.request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (upRes) => {
-      if (counted === k) {
-        // Committed on the server; the client never hears back.
-        upRes.resume();
-        upRes.on('end', () => {
-          killed = true;
-          victim()?.kill('SIGKILL');
-          res.destroy();
-        });
-        return;
-      }
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      upRes.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  const close = () => {
-    server.closeAllConnections();
-    server.close();
-  };
-  return { url: `http://127.0.0.1:${port}`, close, killed: () => killed };
-}
-
 function kubeconfigFor(url: string, name: string): string {
   const path = join(dir, name);
   writeFileSync(path, sim.kubeConfigYaml.replace(sim.url, url));
   return path;
-}
-
-function runCli(args: string[], onSpawn?: (c: ChildProcess) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    onSpawn?.(child);
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('close', (code, signal) => resolve({ code, signal, out }));
-  });
 }
 
 /** One kill point: release v1→`to` killed after mutation k, then resume. Returns whether the kill happened. */
@@ -87,7 +42,7 @@ async function tryKillPoint(k: number, to: string): Promise<{ killed: boolean; c
   const file = join(dir, `kdeploy-${namespace}.yaml`);
   writeFileSync(file, stringify(config));
   let child: ChildProcess | undefined;
-  const proxy = await killingProxy(k, () => child);
+  const proxy = await killingProxy(sim.url, k, () => child);
   const first = await runCli(['rolling', '--to', to, '-f', file, '--kubeconfig', kubeconfigFor(proxy.url, `proxy-${namespace}`), '-o', 'ndjson'], (c) => {
     child = c;
   });
@@ -155,5 +110,32 @@ describe('crash safety of a rolling release (CLI killed after each mutating requ
     expect(r.failures).toEqual([]);
     expect(r.tried).toBeGreaterThan(8);
     expect(r.converged).toBe(r.tried);
+  });
+});
+
+describe('two CLI processes releasing one app at once', () => {
+  it('exactly one proceeds; the other exits 6 within 2 s naming the holder', { timeout: 60_000 }, async () => {
+    const config = appConfig(sim);
+    expect((await releaseTo(sim, config, 'v1')).outcome).toBe('completed');
+    const file = join(dir, `kdeploy-${config.namespace}.yaml`);
+    writeFileSync(file, stringify(config));
+    const kubeconfig = kubeconfigFor(sim.url, 'direct');
+    const timed = async (to: string) => {
+      const t0 = Date.now();
+      const r = await runCli(['rolling', '--to', to, '-f', file, '--kubeconfig', kubeconfig]);
+      return { ...r, ms: Date.now() - t0 };
+    };
+    const [a, b] = await Promise.all([timed('v2'), timed('v3')]);
+    const codes = [a.code, b.code].sort();
+    expect(codes).toEqual([0, 6]);
+    const loser = a.code === 6 ? a : b;
+    const winner = a.code === 6 ? b : a;
+    expect(loser.out).toMatch(/locked by another release: \S+\/\d+\/\S+/);
+    // Process start-up included; the lock itself answers in one read and one write.
+    expect(loser.ms).toBeLessThan(2000 + CLI_STARTUP_ALLOWANCE_MS);
+    expect(winner.ms).toBeGreaterThan(loser.ms);
+    const state = await appState(cluster(sim, config.namespace), config.namespace);
+    expect(state).toMatchObject({ phase: 'completed', lockHolder: null, readyPods: 3 });
+    expect(state.podVersions).toEqual([a.code === 0 ? 'v2' : 'v3']);
   });
 });
