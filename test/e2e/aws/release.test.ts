@@ -27,7 +27,7 @@ const region = 'eu-west-1';
 const ns = useTestNamespace('aws-release');
 let moto: Moto;
 let elb: ElasticLoadBalancingV2Client;
-const savedEnv = { ...process.env };
+const savedKeys = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
 
 async function createAlb(suffix: string): Promise<{ listenerArn: string; stable: string; canary: string }> {
   const access = { region, endpoint: moto.endpoint, credentials: moto.credentials };
@@ -142,7 +142,13 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await moto?.stop();
-  process.env = savedEnv;
+  for (const [key, value] of [
+    ['AWS_ACCESS_KEY_ID', savedKeys.id],
+    ['AWS_SECRET_ACCESS_KEY', savedKeys.secret],
+  ] as const) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
 });
 
 describe('canary releases over the alb router (engine + real control plane + moto)', () => {
