@@ -1,11 +1,39 @@
 import { z } from 'zod';
+import { checkCondition } from '../analysis/condition.js';
 import { duration } from './duration.js';
 
-// Analysis settings: metrics with their provider, query and conditions (src/analysis runs them). Queries are
-// Handlebars templates over the release's variables ({{app}}, {{namespace}}, {{stableVersion}},
-// {{canaryVersion}}, {{stablePodTemplateHash}}, {{canaryPodTemplateHash}}; judge metrics also {{version}} and
-// {{track}}). Conditions are CEL: they and the templates are checked by src/analysis before anything runs, so
-// this schema stays free of the CEL and Handlebars modules that `kdeploy --help` shouldn't load.
+// Analysis settings: metrics with their provider, query and conditions (src/analysis runs them). Conditions
+// (CEL) and the variables queries use are checked here, so a typo is bad input (exit 2) before a release
+// starts rather than an analysis error halfway through it. The CEL module loads with the schema: commands
+// that read kdeploy.yaml pay a few ms for it; `kdeploy --help` doesn't load the schema.
+
+/** The variables a query template can use ({{app}} …): the release's, and the version under test. */
+export const QUERY_VARIABLES = [
+  'app',
+  'namespace',
+  'stableVersion',
+  'canaryVersion',
+  'stablePodTemplateHash',
+  'canaryPodTemplateHash',
+  'version',
+  'track',
+] as const;
+
+const condition = z
+  .string()
+  .min(1)
+  .superRefine((expression, ctx) => {
+    const problem = checkCondition(expression);
+    if (problem) ctx.addIssue({ code: 'custom', message: `not a valid CEL condition: ${problem}` });
+  });
+
+/** Names in {{…}} that aren't query variables (block helpers and comments aside). */
+function unknownVariables(template: string): string[] {
+  const names = [...template.matchAll(/\{\{\{?~?\s*([^\s}~]+)/g)].map((m) => m[1]!);
+  return names.filter(
+    (n) => !/^[#/!^>]|^else$/.test(n) && !(QUERY_VARIABLES as readonly string[]).includes(n),
+  );
+}
 
 const prometheusProvider = z.strictObject({
   prometheus: z.strictObject({
@@ -66,8 +94,8 @@ const metricShape = z.strictObject({
     .optional()
     .describe('Measurements to take; 0 or absent in background analysis = until the release ends'),
   initialDelay: duration.optional(),
-  successCondition: z.string().min(1).optional().describe('CEL over result/results, e.g. result < 0.01'),
-  failureCondition: z.string().min(1).optional().describe('CEL over result/results, e.g. result >= 0.05'),
+  successCondition: condition.optional().describe('CEL over result/results, e.g. result < 0.01'),
+  failureCondition: condition.optional().describe('CEL over result/results, e.g. result >= 0.05'),
   failureLimit: z.number().int().min(0).default(0),
   inconclusiveLimit: z.number().int().min(0).default(0),
   consecutiveErrorLimit: z.number().int().min(0).default(4),
@@ -93,6 +121,25 @@ const metricSchema = metricShape.superRefine((m, ctx) => {
       path: ['failureLimit'],
       message: `must be less than count (${m.count}), or the metric can never fail`,
     });
+  }
+  const templates: [(string | number)[], string][] = [];
+  const p = m.provider;
+  if ('prometheus' in p) templates.push([['provider', 'prometheus', 'query'], p.prometheus.query]);
+  if ('cloudwatch' in p)
+    templates.push([['provider', 'cloudwatch', 'queries'], JSON.stringify(p.cloudwatch.queries)]);
+  if ('http' in p) {
+    templates.push([['provider', 'http', 'url'], p.http.url]);
+    for (const [k, v] of Object.entries(p.http.headers))
+      templates.push([['provider', 'http', 'headers', k], v]);
+  }
+  for (const [path, template] of templates) {
+    for (const name of new Set(unknownVariables(template))) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `{{${name}}} is not a query variable; variables: ${QUERY_VARIABLES.join(', ')}`,
+      });
+    }
   }
   if (m.judge && !('prometheus' in m.provider || 'cloudwatch' in m.provider)) {
     ctx.addIssue({

@@ -66,3 +66,49 @@ describe('examples/canary.yaml', () => {
     expect(metrics.map((m) => m.name)).toEqual(['error-rate', 'p99-latency']);
   });
 });
+
+describe('analysis schema: checked before a release starts', () => {
+  it('rejects a condition that is not valid CEL, naming the field', () => {
+    expect(issues({ metrics: [{ name: 'm', provider: prometheus, successCondition: 'result <' }] })).toEqual([
+      expect.stringMatching(/^metrics\.0\.successCondition: not a valid CEL condition: Unexpected/),
+    ]);
+    expect(
+      issues({ metrics: [{ name: 'm', provider: prometheus, failureCondition: 'result[0] > 1' }] }),
+    ).toEqual([expect.stringMatching(/^metrics\.0\.failureCondition: .*\(result is the first value/)]);
+  });
+
+  it('rejects query variables a release never has, in every provider', () => {
+    const m = (provider: unknown) => ({ metrics: [{ name: 'm', provider }] });
+    expect(
+      issues(
+        m({
+          prometheus: { address: 'http://p:9090', query: 'up{v="{{canaryVersion}}",h="{{ canaryHash }}"}' },
+        }),
+      ),
+    ).toEqual([
+      'metrics.0.provider.prometheus.query: {{canaryHash}} is not a query variable; variables: app, namespace, stableVersion, canaryVersion, stablePodTemplateHash, canaryPodTemplateHash, version, track',
+    ]);
+    expect(
+      issues(m({ http: { url: 'http://x/{{ap}}', headers: { 'x-v': '{{versio}}' }, jsonPath: '$.v' } })),
+    ).toEqual([
+      expect.stringMatching(/^metrics\.0\.provider\.http\.url: \{\{ap\}\} is not/),
+      expect.stringMatching(/^metrics\.0\.provider\.http\.headers\.x-v: \{\{versio\}\} is not/),
+    ]);
+    expect(
+      issues(
+        m({
+          cloudwatch: {
+            queries: [{ Id: 'a', MetricStat: { Metric: { Dimensions: [{ Value: '{{tg}}' }] } } }],
+          },
+        }),
+      ),
+    ).toEqual([expect.stringMatching(/^metrics\.0\.provider\.cloudwatch\.queries: \{\{tg\}\} is not/)]);
+    expect(
+      issues(
+        m({
+          prometheus: { address: 'http://p:9090', query: '{{! note }}up{app="{{app}}",v="{{{version}}}"}' },
+        }),
+      ),
+    ).toEqual([]);
+  });
+});
