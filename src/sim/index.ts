@@ -182,8 +182,8 @@ export async function startSimulatedCluster(
     api.create(namespaces, undefined, { metadata: { name: ns } });
   }
   kubelet.createNodes();
-  // Like a freshly started apiserver's watch cache: nothing before this point can be watched from.
-  store.compact();
+  // Like a freshly started apiserver's watch cache: history starts here (boot objects are not replayed).
+  store.compact(false);
 
   const startedAt = clock.now();
   const metrics = new ScenarioMetrics(api, scenario, startedAt, now);

@@ -68,6 +68,8 @@ export class Store {
   private history: StoreEvent[] = [];
   /** Watches may start from any resourceVersion >= this one. */
   private oldestRv = 1;
+  /** Whether changes were ever dropped (history overflow or compaction): only then is an old rv 410. */
+  private expired = false;
   private readonly historySize: number;
   private readonly listeners = new Set<(e: StoreEvent) => void>();
 
@@ -173,24 +175,30 @@ export class Store {
       const drop = this.history.length - this.historySize;
       this.oldestRv = this.history[drop]!.rv;
       this.history = this.history.slice(drop);
+      this.expired = true;
     }
     for (const l of this.listeners) l(e);
   }
 
   /**
    * Changes after resourceVersion `rv`, for a watch resuming there. Throws the apiserver's 410 Expired
-   * ("too old resource version") when the history no longer reaches back that far.
+   * ("too old resource version") when changes after `rv` were dropped. Like the real watch cache, an rv
+   * older than the cache's start is served from the start while nothing has been dropped yet.
    */
   since(rv: number): StoreEvent[] {
-    if (rv + 1 < this.oldestRv) {
+    if (this.expired && rv + 1 < this.oldestRv) {
       throw new StatusError(410, 'Expired', `too old resource version: ${rv} (${this.oldestRv - 1})`);
     }
     return this.history.filter((e) => e.rv > rv);
   }
 
-  /** Forgets the change history, as etcd compaction or a restarted watch cache would. */
-  compact(): void {
+  /**
+   * Forgets the change history. `expire` (etcd compaction, an evicted watch cache) makes older
+   * resourceVersions answer 410; without it this is a freshly started watch cache.
+   */
+  compact(expire = true): void {
     this.history = [];
     this.oldestRv = this.rv + 1;
+    this.expired = expire;
   }
 }

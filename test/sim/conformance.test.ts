@@ -27,7 +27,12 @@ describe('conformance on the simulated cluster', () => {
       const kc = sim.kubeConfig();
       const namespace = `conformance-${i}`;
       await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
-      await scenario.run({ kubeConfig: kc, namespace, sleep: (ms) => clock.sleep(ms) });
+      await scenario.run({
+        kubeConfig: kc,
+        namespace,
+        sleep: (ms) => clock.sleep(ms),
+        expireHistory: async () => sim.compactHistory(),
+      });
       expect(sim.errors).toEqual([]);
     });
   });
