@@ -58,14 +58,27 @@ const DEMO_CONFIG = {
   app: 'demo',
   image: { repository: 'registry.example/demo' },
   replicas: 4,
-  strategy: { rolling: { maxSurge: 1, maxUnavailable: 0 } },
+  // A canary a newcomer can watch in about half a minute: weights, pods and steps move on screen.
+  strategy: {
+    rolling: { maxSurge: 1, maxUnavailable: 0 },
+    canary: {
+      steps: [
+        { setWeight: 25 },
+        { pause: { duration: '5s' } },
+        { setWeight: 50 },
+        { pause: { duration: '5s' } },
+        { setWeight: 75 },
+        { pause: { duration: '5s' } },
+      ],
+    },
+  },
 };
 
 export async function demoAction(args: ArgumentsCamelCase<GlobalArgs>): Promise<void> {
   const clock = new RealClock();
   const sim = await startSimulatedCluster({ clock, scenario: 'happy' });
   try {
-    const { result } = await rehearse(args, DEMO_CONFIG, 'default', 'rolling', 'v2', sim, clock);
+    const { result } = await rehearse(args, DEMO_CONFIG, 'default', 'canary', 'v2', sim, clock);
     if (result.exitCode !== ExitCode.Completed) throw new CommandExit(result.exitCode);
   } finally {
     await sim.close();
