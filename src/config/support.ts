@@ -54,12 +54,6 @@ export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [
     find: (c) => (c.strategy.canary.baseline ? [['strategy', 'canary', 'baseline']] : []),
     example: { strategy: { canary: { baseline: true } } },
   },
-  {
-    feature: 'EKS authentication from cluster.eks',
-    affectsManifests: false,
-    find: (c) => (c.cluster.eks ? [['cluster', 'eks']] : []),
-    example: { cluster: { eks: { name: 'prod', region: 'eu-west-1' } } },
-  },
 ];
 
 export type Purpose = 'release' | 'render';

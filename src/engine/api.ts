@@ -6,8 +6,8 @@ import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { loadConfig, parseConfig } from '../config/load.js';
 import type { KdeployConfig } from '../config/schema.js';
-import { Cluster } from '../kube/cluster.js';
-import { loadKubeConfig, selectContext } from '../kube/kubeconfig.js';
+import type { Cluster } from '../kube/cluster.js';
+import { connectCluster } from '../kube/connect.js';
 import { RealClock } from './clock.js';
 import { ExitCode } from './exit-codes.js';
 import { diagnosePods } from './diagnose.js';
@@ -130,24 +130,22 @@ async function readConfig(config: string | object, to?: string, namespace?: stri
     : parseConfig(JSON.stringify(config), { file: '<config object>', to, namespace });
 }
 
-function connect(opts: ConnectionOptions, config: KdeployConfig | undefined, namespace: string | undefined): Cluster {
-  const access =
-    typeof opts.kubeconfig === 'object'
-      ? selectContext(opts.kubeconfig, { context: opts.context ?? config?.cluster.context, namespace, configNamespace: config?.namespace })
-      : loadKubeConfig({
-          kubeconfig: opts.kubeconfig ?? config?.cluster.kubeconfig,
-          context: opts.context ?? config?.cluster.context,
-          namespace,
-          configNamespace: config?.namespace,
-        });
-  return new Cluster(access);
+function connect(opts: ConnectionOptions, config: KdeployConfig | undefined, namespace: string | undefined): Promise<Cluster> {
+  return connectCluster({
+    kubeConfig: typeof opts.kubeconfig === 'object' ? opts.kubeconfig : undefined,
+    kubeconfig: typeof opts.kubeconfig === 'string' ? opts.kubeconfig : config?.cluster.kubeconfig,
+    context: opts.context ?? config?.cluster.context,
+    namespace,
+    configNamespace: config?.namespace,
+    eks: config?.cluster.eks,
+  });
 }
 
 async function session(opts: AppOptions): Promise<Session> {
   const loaded = opts.config !== undefined ? await readConfig(opts.config, undefined, opts.namespace) : undefined;
   const app = opts.app ?? loaded?.config.app;
   if (!app) throw new KdeployError('name the app (kdeploy resume <app>) or pass its kdeploy.yaml with -f', ExitCode.BadInput);
-  const cluster = connect(opts, loaded?.config, opts.namespace);
+  const cluster = await connect(opts, loaded?.config, opts.namespace);
   const namespace = loaded?.config.namespace ?? cluster.namespace;
   return { config: loaded?.config, app, namespace, cluster, records: new ConfigMapRecordStore(cluster, app, namespace), clock: opts.clock ?? new RealClock() };
 }
@@ -293,7 +291,7 @@ export function release(opts: ReleaseOptions): ReleaseRun {
   return new ReleaseRun(hub, async () => {
     const loaded = await readConfig(opts.config, opts.to, opts.namespace);
     if (!loaded.image) throw new KdeployError('--to: the version to release is required', ExitCode.BadInput);
-    const cluster = connect(opts, loaded.config, opts.namespace);
+    const cluster = await connect(opts, loaded.config, opts.namespace);
     const config = loaded.config;
     const s = { config, app: config.app, namespace: config.namespace, cluster, records: new ConfigMapRecordStore(cluster, config.app, config.namespace), clock: opts.clock ?? new RealClock() };
     return start(s, opts, hub, opts.strategy, { version: loaded.image.version, image: loaded.image.image }, 'release');
