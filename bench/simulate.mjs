@@ -2,7 +2,8 @@
 // npm so the project's Node 22 runs it). A 10-revision rolling update (5 replicas, 25 % surge/unavailable,
 // the `happy` scenario) driven by the real @kubernetes/client-node over HTTP, as `kdeploy simulate` will.
 // Prints the wall time, the virtual time it covers, and both against bare-node start-up measured here.
-// (The canary strategy adds a 12-step, 30-minute canary here once it exists.)
+// Then a 12-step, 30-minute canary (setWeight 10…90 with 5-minute pauses, 5 replicas) run by the engine
+// itself (`release()` with the canary strategy), as `kdeploy simulate canary` does.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,18 @@ await build({
   logLevel: 'warning',
 });
 const { startSimulatedCluster, VirtualClock } = await import(outfile);
+const engineFile = `${root}.tmp/bench-engine.mjs`;
+await build({
+  entryPoints: [`${root}src/engine/api.ts`],
+  outfile: engineFile,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  packages: 'external',
+  logLevel: 'warning',
+});
+const { release } = await import(engineFile);
 
 function deployment(image) {
   return {
@@ -79,6 +92,23 @@ async function rehearse() {
   return { wall, virtual };
 }
 
+const CANARY_STEPS = [10, 20, 30, 50, 70, 90].flatMap((w) => [{ setWeight: w }, { pause: { duration: '5m' } }]);
+
+async function rehearseCanary() {
+  const clock = new VirtualClock({ start: Date.UTC(2026, 0, 1), autoAdvance: true, idleMs: 5 });
+  const sim = await startSimulatedCluster({ clock, scenario: 'happy' });
+  const config = { app: 'web', image: { repository: 'registry.local/web' }, replicas: 5, strategy: { canary: { steps: CANARY_STEPS } } };
+  const base = { config, strategy: 'canary', kubeconfig: sim.kubeConfig(), clock, leaseSeconds: 300 };
+  if ((await release({ ...base, to: 'v1' })).outcome !== 'completed') throw new Error('the first release failed');
+  const t0 = performance.now();
+  const r = await release({ ...base, to: 'v2' });
+  const wall = performance.now() - t0;
+  if (r.outcome !== 'completed') throw new Error(`the canary ended ${r.outcome}: ${r.reason}`);
+  await sim.close();
+  clock.dispose();
+  return { wall, virtual: Date.parse(r.release.finishedAt) - Date.parse(r.release.startedAt) };
+}
+
 function bareNode() {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, ['-e', '0']);
@@ -109,4 +139,16 @@ console.log(
 );
 console.log(
   `virtual time covered               ${(virtual / 1000).toFixed(1).padStart(8)} s      ${(virtual / wall).toFixed(0)}x faster than real time`,
+);
+
+await rehearseCanary(); // warm-up
+const canaries = [];
+for (let i = 0; i < RUNS; i++) canaries.push(await rehearseCanary());
+const cWall = median(canaries.map((r) => r.wall));
+const cVirtual = median(canaries.map((r) => r.virtual));
+console.log(
+  `12-step 30-minute canary           ${cWall.toFixed(1).padStart(8)} ms wall  ${(cWall / base).toFixed(2)}x bare node`,
+);
+console.log(
+  `virtual time covered               ${(cVirtual / 1000).toFixed(1).padStart(8)} s      ${(cVirtual / cWall).toFixed(0)}x faster than real time`,
 );
