@@ -208,7 +208,10 @@ export function createHandler(options: HandlerOptions = {}): JobHandler {
           continuation.releaseId,
         );
       }
-      return resultFor(outcome, outcome.release.namespace, track);
+      return resultFor(outcome, outcome.release.namespace, {
+        ...track,
+        paused: outcome.release.phase === 'paused',
+      });
     } finally {
       if (artifactDir) await rm(artifactDir, { recursive: true, force: true }).catch(() => {});
     }

@@ -185,6 +185,8 @@ export interface Progress {
   total?: number;
   /** Latest canary weight seen. */
   weight?: number;
+  /** The release waits for `kdeploy promote` (its record's phase), though the engine stopped for the deadline. */
+  paused?: boolean;
 }
 
 export type JobResult =
@@ -238,7 +240,7 @@ export function resultFor(r: EngineResult, namespace: string, progress: Progress
     case 'suspended':
     case 'paused': {
       const state =
-        r.outcome === 'paused'
+        r.outcome === 'paused' || progress.paused
           ? 'paused, waiting for `kdeploy promote`'
           : `in progress${progress.weight !== undefined ? `, canary at ${progress.weight}%` : ''}`;
       const pct = percent(progress);

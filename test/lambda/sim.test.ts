@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createHandler } from '../../lambda/create-handler.js';
 import { decodeToken } from '../../lambda/job.js';
-import { release } from '../../src/engine/api.js';
+import { promote, type ReleaseResult, release } from '../../src/engine/api.js';
 import type { SimulatedCluster } from '../../src/sim/index.js';
 import { appConfig, cluster, runOptions, startSim } from '../engine/sim.js';
 import { CodePipelineFake, type Invoke, type JobRun } from '../support/codepipeline-fake.js';
@@ -37,8 +37,8 @@ const steps = [
 ];
 
 /** An app on v1 (released directly), and its kdeploy.yaml + imageDetail.json for `to` in the artifact. */
-async function appOnV1(to: string) {
-  const config = appConfig(sim, { replicas: 2, strategy: { canary: { steps } } } as never);
+async function appOnV1(to: string, canarySteps: object[] = steps) {
+  const config = appConfig(sim, { replicas: 2, strategy: { canary: { steps: canarySteps } } } as never);
   const first = await release({ ...runOptions(sim), config, strategy: 'canary', to: 'v1' });
   expect(first.outcome, first.reason).toBe('completed');
   const key = `pipe/BuildOutpu/${config.namespace}`;
@@ -166,6 +166,35 @@ describe('CodePipeline Lambda on the simulated cluster', () => {
     } finally {
       heal();
     }
+  });
+
+  it('keeps the action going while the canary waits for kdeploy promote, then completes', async () => {
+    const { namespace, artifact } = await appOnV1('v2', [{ setWeight: 50 }, { pause: {} }]);
+    let calls = 0;
+    let promoted: Promise<ReleaseResult> | undefined;
+    const handler = inProcess();
+    // A person promotes while CodePipeline keeps re-invoking the paused action.
+    const invoke: Invoke = (event, context) => {
+      if (++calls === 3) promoted = Promise.resolve(promote({ ...runOptions(sim), app: 'web', namespace }));
+      return handler(event, context);
+    };
+    const run = await fake.runJob({
+      invoke,
+      userParameters: userParameters(),
+      artifact,
+      budgetMs: BUDGET_MS,
+    });
+    expectOneResultPerInvocation(run);
+    const summaries = run.invocations.map(
+      (i) => (i.results[0]!.body.executionDetails as { summary: string }).summary,
+    );
+    expect(summaries.slice(0, 2)).toEqual([
+      expect.stringMatching(/waiting for `kdeploy promote`/),
+      expect.stringMatching(/waiting for `kdeploy promote`/),
+    ]);
+    expect(run.final?.body.outputVariables).toMatchObject({ version: 'v2', outcome: 'completed' });
+    expect((await promoted)?.outcome).toBe('completed');
+    expect(await deployed(namespace)).toEqual({ web: 'registry.example/web:v2' });
   });
 
   it('resumes after a cold start: later invocations run the built bundle in fresh processes', async () => {
