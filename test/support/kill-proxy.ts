@@ -3,26 +3,32 @@
 // after the k-th one was committed upstream (the client never hears back), then `kdeploy resume` must converge.
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 export const CLI = join(import.meta.dirname, '../../dist/cli.js');
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** A proxy to `upstreamUrl` that kills `victim` once the k-th mutating request has been answered upstream. */
-export async function killingProxy(upstreamUrl: string, k: number, victim: () => ChildProcess | undefined) {
+/**
+ * A proxy to `upstreamUrl` that kills `victim` once the k-th mutating request has been answered upstream.
+ * An https upstream (a real apiserver) is reached with `ca`; the client talks plain HTTP to the proxy.
+ */
+export async function killingProxy(upstreamUrl: string, k: number, victim: () => ChildProcess | undefined, ca?: string | Buffer) {
   const upstream = new URL(upstreamUrl);
+  const send = upstream.protocol === 'https:' ? https.request : http.request;
   let mutations = 0;
   let killed = false;
   const server = http.createServer((req, res) => {
     const counted = MUTATING.has(req.method ?? '') ? ++mutations : 0;
-    const up = http.request(
+    const up = send(
       {
         host: upstream.hostname,
         port: upstream.port,
         path: req.url,
         method: req.method,
-        headers: req.headers,
+        headers: { ...req.headers, host: upstream.host },
+        ca,
       },
       (upRes) => {
         if (counted === k) {
