@@ -99,6 +99,16 @@ describe('rolling release on the simulator', () => {
     expect(await appState(c, config.namespace)).toMatchObject({ phase: 'aborted', version: 'v1', podVersions: ['v1'], lockHolder: null });
   });
 
+  it('abort rolls back by itself when no process runs the release', async () => {
+    const { config, c } = await appOnV1();
+    const stopped = await releaseTo(sim, config, 'v2', { deadline: Date.now() + 150 });
+    expect(stopped.outcome).toBe('suspended');
+    const aborted = await abort({ ...runOptions(sim), app: 'web', namespace: config.namespace, identity: 'oncall/9/abort' });
+    expect(aborted).toMatchObject({ outcome: 'aborted', exitCode: 4, version: 'v1', releaseId: stopped.releaseId });
+    expect(aborted.release.requests.abort?.by).toBe('oncall/9/abort');
+    expect(await appState(c, config.namespace)).toMatchObject({ phase: 'aborted', version: 'v1', podVersions: ['v1'], readyPods: 3, lockHolder: null });
+  });
+
   it('resume continues a release whose process died, taking over its expired lease', async () => {
     const { config, c } = await appOnV1();
     // A release that stops at its deadline keeps its step; a stale lease stands for the dead process.

@@ -1,4 +1,4 @@
-// Crash safety: the CLI runs a rolling release against the simulator through a proxy that counts
+// The CLI as a process against the simulator. Crash safety: the CLI runs a rolling release against the simulator through a proxy that counts
 // mutating requests (POST/PUT/PATCH/DELETE) and SIGKILLs the CLI right after the k-th one was committed,
 // for every k until a run finishes on its own. `kdeploy resume` must then converge: the app fully on the new
 // or fully on the old version, the lock free, and the record saying which.
@@ -137,5 +137,30 @@ describe('two CLI processes releasing one app at once', () => {
     const state = await appState(cluster(sim, config.namespace), config.namespace);
     expect(state).toMatchObject({ phase: 'completed', lockHolder: null, readyPods: 3 });
     expect(state.podVersions).toEqual([a.code === 0 ? 'v2' : 'v3']);
+  });
+});
+
+describe('kdeploy status', () => {
+  it('prints the release, the Deployment, its pods and the lock as text and JSON', { timeout: 60_000 }, async () => {
+    const config = appConfig(sim);
+    expect((await releaseTo(sim, config, 'v1')).outcome).toBe('completed');
+    expect((await releaseTo(sim, config, 'crash-v2')).outcome).toBe('failed');
+    const kubeconfig = kubeconfigFor(sim.url, 'direct');
+    const json = await runCli(['status', 'web', '-n', config.namespace, '--kubeconfig', kubeconfig, '-o', 'json']);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.out);
+    expect(report).toMatchObject({
+      app: 'web',
+      release: { phase: 'failed', to: { version: 'crash-v2' }, diagnosis: { reason: 'CrashLoopBackOff' } },
+      deployment: { version: 'v1', desired: 3 },
+      lock: null,
+    });
+    expect(report.history.map((h: { to: { version: string } }) => h.to.version)).toEqual(['v1']);
+    const text = await runCli(['status', 'web', '-n', config.namespace, '--kubeconfig', kubeconfig]);
+    expect(text.out).toContain('crash-v2  failed');
+    expect(text.out).toMatch(/reason: container web of pod \S+ is crash-looping/);
+    // --until completed on a failed release exits 1 at once.
+    const until = await runCli(['status', 'web', '-n', config.namespace, '--kubeconfig', kubeconfig, '--until', 'completed', '-o', 'json']);
+    expect(until.code).toBe(1);
   });
 });
