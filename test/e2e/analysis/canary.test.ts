@@ -1,3 +1,4 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { release } from '../../../src/engine/api.js';
 import type { ReleaseEvent } from '../../../src/engine/types.js';
@@ -5,10 +6,12 @@ import { type SimulatedCluster, startSimulatedCluster } from '../../../src/sim/i
 import { FAST_PODS } from '../../engine/sim.js';
 import { type Prometheus, startPrometheus, waitForQuery } from '../../support/prometheus.js';
 import { startTestExporter, type TestExporter } from '../../support/test-exporter.js';
+import { useTestNamespace } from '../../testbed/namespace.js';
 
-// A canary release with an analysis step, the way the issue checks it: the simulated cluster runs the pods
-// (real time), a real Prometheus scrapes the app's metrics from the test exporter, and the analysis of the
-// canary's error rate decides. v2 serves 5 % errors while stable v1 serves 0.1 %: rolled back. v3 is healthy.
+// A canary release with an analysis step, the way the issue checks it: the simulated cluster (real time) or
+// the test bed's real control plane (KWOK pods) runs the pods, a real Prometheus scrapes the app's metrics
+// from the test exporter, and the analysis of the canary's error rate decides. v2 serves 5 % errors while
+// stable v1 serves 0.1 %: rolled back. v3 is healthy: promoted.
 let sim: SimulatedCluster;
 let exporter: TestExporter;
 let prometheus: Prometheus;
@@ -58,22 +61,26 @@ const config = () => ({
     ],
   },
 });
-const run = (to: string) =>
-  release({
-    config: config(),
-    strategy: 'canary',
-    to,
-    kubeconfig: sim.kubeConfig(),
-    tuning: { readinessTimeoutMs: 10_000 },
-  });
+type Target = () => { kubeconfig: string | KubeConfig; namespace?: string };
+const run = (target: Target, to: string) =>
+  release({ config: config(), strategy: 'canary', to, ...target(), tuning: { readinessTimeoutMs: 30_000 } });
 const weights = (events: ReleaseEvent[]) =>
   events.filter((e) => e.type === 'weight').map((e) => (e as { canary: number }).canary);
 
-describe('canary with analysis on a real Prometheus', () => {
-  it('rolls a canary with a 5 % error rate back at its first measurement, and promotes a healthy one', async () => {
-    expect((await run('v1')).outcome).toBe('completed');
+const bed = useTestNamespace('analysis-canary');
+const targets: [string, Target][] = [
+  ['the simulated cluster', () => ({ kubeconfig: sim.kubeConfig() })],
+  [
+    'the real control plane',
+    () => ({ kubeconfig: process.env.KDEPLOY_TESTBED_KUBECONFIG!, namespace: bed.name }),
+  ],
+];
 
-    const bad = await run('v2');
+describe.each(targets)('canary with analysis on a real Prometheus, on %s', (where, target) => {
+  it('rolls a canary with a 5 % error rate back at its first measurement, and promotes a healthy one', async () => {
+    expect((await run(target, 'v1')).outcome).toBe('completed');
+
+    const bad = await run(target, 'v2');
     expect(bad.outcome, bad.reason).toBe('failed');
     expect(bad.exitCode).toBe(1);
     expect(bad.reason).toMatch(
@@ -83,9 +90,9 @@ describe('canary with analysis on a real Prometheus', () => {
     expect(bad.version).toBe('v1');
     const failing = bad.events.find((e) => e.type === 'measurement' && e.verdict === 'failed')!;
     const zero = bad.events.find((e) => e.type === 'weight' && e.canary === 0)!;
-    console.log(`failing measurement → canary weight 0: ${zero.at - failing.at} ms`);
+    console.log(`${where}: failing measurement → canary weight 0: ${zero.at - failing.at} ms`);
 
-    const good = await run('v3');
+    const good = await run(target, 'v3');
     expect(good.outcome, good.reason).toBe('completed');
     expect(weights(good.events)).toEqual([25, 50, 0]);
     expect(
