@@ -175,7 +175,8 @@ class AnalysisRunner implements BackgroundAnalysis {
 
   private async run(): Promise<void> {
     const o = this.options;
-    this.metrics = await prepareMetrics(o.metrics, o);
+    // Providers read "now" (windows ending now) from the run's clock unless told otherwise.
+    this.metrics = await prepareMetrics(o.metrics, { ...o, context: { clock: o.clock, ...o.context } });
     if (this.settled) return;
     const fresh = startRun(this.metrics, o.clock.now());
     // Resuming: keep the saved progress of metrics that still exist; new metrics start fresh.

@@ -11,6 +11,7 @@ import {
 import { ConfigError } from '../../src/config/errors.js';
 import { VirtualClock } from '../../src/engine/clock.js';
 import type { MetricProvider, MetricVars } from '../../src/engine/ports.js';
+import { startServer } from './http-server.js';
 
 const vars: MetricVars = { app: 'checkout', namespace: 'shop', stableVersion: 'v1', canaryVersion: 'v2' };
 
@@ -226,6 +227,38 @@ describe('backgroundAnalysis', () => {
     const state = await bg.start().verdict;
     expect(state.verdict).toBe('failed');
     expect((await bg.stop()).verdict).toBe('failed');
+  });
+});
+
+describe('providers and the run clock', () => {
+  it('windows ending "now" end at the run clock\'s now, virtual time included', async () => {
+    const server = await startServer(() => ({
+      body: { status: 'success', data: { resultType: 'matrix', result: [] } },
+    }));
+    try {
+      const clock = new VirtualClock({ start: Date.UTC(2026, 0, 1) });
+      const state = await runAnalysis({
+        metrics: [
+          metric('windowed', {
+            count: 1,
+            inconclusiveLimit: 1,
+            provider: {
+              prometheus: { address: server.url, query: 'up', range: { window: 300_000, step: 60_000 } },
+            },
+          }),
+        ],
+        vars,
+        clock,
+      });
+      expect(state.metrics.windowed!.recent[0]!.phase).toBe('no-data');
+      const end = Date.UTC(2026, 0, 1) / 1000;
+      expect(Object.fromEntries(server.received[0]!.params)).toMatchObject({
+        start: (end - 300).toFixed(3),
+        end: end.toFixed(3),
+      });
+    } finally {
+      await server.close();
+    }
   });
 });
 
