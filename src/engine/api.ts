@@ -329,21 +329,24 @@ export function abort(opts: AppOptions): ReleaseRun {
         : undefined,
     );
     const lock = makeLock(s, opts, current.id, hub);
-    try {
-      await lock.acquire();
-    } catch (err) {
-      if (!(err instanceof LockedError)) throw err;
-      // Another process runs the release: it rolls back; follow the record until it has.
-      return toResult(await waitForEnd(s, current.id, opts.signal), 'aborted', undefined, hub);
+    for (;;) {
+      try {
+        await lock.acquire();
+        break;
+      } catch (err) {
+        if (!(err instanceof LockedError)) throw err;
+        // Another process runs the release and rolls it back: follow the record. Should that process die,
+        // its lease expires and the next round takes over and finishes the rollback here.
+        const lapse = new AbortController();
+        s.clock.sleep(err.expiresInMs + 1000, lapse.signal).then(() => lapse.abort(), () => {});
+        const end = await waitFor(s, current.id, (r) => isTerminal(r.phase), opts.signal ? AbortSignal.any([opts.signal, lapse.signal]) : lapse.signal);
+        lapse.abort();
+        if (end) return toResult(end, end.phase as Outcome, end.reason, hub);
+        if (opts.signal?.aborted) throw new KdeployError(`stopped waiting for release ${current.id} to roll back; it goes on in ${err.holder}`, ExitCode.Paused);
+      }
     }
     return runLocked(s, opts, hub, lock, true);
   });
-}
-
-async function waitForEnd(s: Session, id: string, signal?: AbortSignal): Promise<ReleaseState> {
-  const end = await waitFor(s, id, (r) => isTerminal(r.phase), signal);
-  if (!end) throw new KdeployError(`stopped waiting for release ${id} to roll back`, ExitCode.Paused);
-  return end;
 }
 
 /** Follows the record until the release satisfies `done`; undefined when the signal stopped the wait first. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abort, resume, rollback, status } from '../../src/engine/api.js';
-import type { LeaseObject } from '../../src/engine/lock.js';
+import { type LeaseObject, microTime } from '../../src/engine/lock.js';
 import type { SimulatedCluster } from '../../src/sim/index.js';
 import { appConfig, appState, cluster, releaseTo, runOptions, startSim } from './sim.js';
 
@@ -107,6 +107,23 @@ describe('rolling release on the simulator', () => {
     expect(aborted).toMatchObject({ outcome: 'aborted', exitCode: 4, version: 'v1', releaseId: stopped.releaseId });
     expect(aborted.release.requests.abort?.by).toBe('oncall/9/abort');
     expect(await appState(c, config.namespace)).toMatchObject({ phase: 'aborted', version: 'v1', podVersions: ['v1'], readyPods: 3, lockHolder: null });
+  });
+
+  it('abort takes over from a release process that died while holding the lease, once the lease lapses', async () => {
+    const { config, c } = await appOnV1();
+    const stopped = await releaseTo(sim, config, 'v2', { deadline: Date.now() + 150 });
+    expect(stopped.outcome).toBe('suspended');
+    // A holder on another machine that renewed just now and then died: its 1 s lease must run out first.
+    await c.mutate<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: 'kdeploy-web', namespace: config.namespace }, (l) => ({
+      ...l,
+      spec: { ...l.spec, holderIdentity: `elsewhere/1/${stopped.releaseId}`, renewTime: microTime(Date.now()), leaseDurationSeconds: 1 },
+    }));
+    const t0 = Date.now();
+    const aborted = await abort({ ...runOptions(sim), app: 'web', namespace: config.namespace });
+    expect(Date.now() - t0).toBeGreaterThan(900);
+    expect(aborted).toMatchObject({ outcome: 'aborted', version: 'v1' });
+    expect(aborted.events.find((e) => e.type === 'lock-taken-over')).toMatchObject({ previousHolder: `elsewhere/1/${stopped.releaseId}` });
+    expect(await appState(c, config.namespace)).toMatchObject({ phase: 'aborted', version: 'v1', podVersions: ['v1'], lockHolder: null });
   });
 
   it('resume continues a release whose process died, taking over its expired lease', async () => {
