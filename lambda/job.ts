@@ -1,7 +1,7 @@
 // The CodePipeline job contract, as pure functions: the event's shape, the action's UserParameters, the
 // continuation token, and the one PutJob*Result request each invocation ends with. No I/O here, so every
 // decision the Lambda makes is unit-testable without AWS.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../src/config/errors.js';
 import { describeIssues } from '../src/config/zod-issues.js';
 import { ExitCode, exitCodeOf } from '../src/engine/exit-codes.js';

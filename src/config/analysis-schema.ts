@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkCondition } from '../analysis/condition.js';
 import { duration } from './duration.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration-text.js';
 
 export { formatDuration, parseDuration } from './duration-text.js';

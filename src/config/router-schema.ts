@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { duration } from './duration.js';
 
 // Router settings. `replicas` and `service` are implemented by the strategies issue; the AWS routers

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { analysisRefSchema, analysisSchema } from './analysis-schema.js';
 import { duration } from './duration.js';
 import { routerSchema } from './router-schema.js';
