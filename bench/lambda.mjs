@@ -27,7 +27,7 @@ const files = (d) =>
     .filter((f) => f.endsWith('.mjs'))
     .map((f) => join(d, f));
 const bytes = (paths) => paths.reduce((n, p) => n + statSync(p).size, 0);
-const mb = (n) => `${(n / 1024 / 1024).toFixed(2)} MB`;
+const mb = (n) => (n < 100 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 / 1024).toFixed(2)} MB`);
 
 // A stand-in for S3 (GET: the artifact zip), CodePipeline (POST: 200) and the API server (403 to all). It runs
 // in a child process: the measured processes are started with spawnSync, which blocks this event loop.
@@ -141,7 +141,7 @@ try {
   console.log(
     `loaded by a first invocation        ${mb(bytes(invokeFiles)).padStart(9)}  ${invokeFiles.length} files  (target ≤ 1.50 MB)`,
   );
-  for (const f of invokeFiles.sort((a, b) => statSync(b).size - statSync(a).size).slice(0, 5)) {
+  for (const f of invokeFiles.sort((a, b) => statSync(b).size - statSync(a).size).slice(0, Number(process.env.TOP ?? 5))) {
     console.log(`  ${mb(statSync(f).size).padStart(9)}  ${f.slice(dir.length)}`);
   }
   const base = median(samples.get('node -e 0'));
