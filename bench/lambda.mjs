@@ -1,5 +1,5 @@
 // Size and cold start of the Lambda package (dist/lambda, built by `npm run build`), against bare node in
-// the same run: `node bench/lambda.mjs` (RUNS=n to change the count). Targets (issue 9): the files the
+// the same run: `npm run bench:lambda` (the project's Node 22; RUNS=n to change the count). Targets (issue 9): the files the
 // handler loads ≤ 1.5 MB; module init (import only, what Lambda's init phase runs) ≤ 4x `node -e 0`.
 //
 // Three figures for size: the whole package; the files module init loads; the files a first invocation
