@@ -181,12 +181,31 @@ class Parser {
       const raw = this.take();
       if (!/^["']/.test(raw))
         throw new PromQLError(`parse error: expected a quoted label value, got "${raw}"`);
-      out.push({ label, op: op as Matcher['op'], value: raw.slice(1, -1).replace(/\\(.)/g, '$1') });
+      out.push({ label, op: op as Matcher['op'], value: unquote(raw.slice(1, -1)) });
       if (this.peek() === ',') this.take(',');
     }
     this.take('}');
     return out;
   }
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+};
+
+/** PromQL string literals use Go's escapes: \xHH, \uHHHH, \UHHHHHHHH, octal \NNN, \n… and \<char>. */
+function unquote(body: string): string {
+  return body.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)/g, (_, e: string) => {
+    if (/^[xuU]/.test(e)) return String.fromCodePoint(Number.parseInt(e.slice(1), 16));
+    if (/^[0-7]{3}$/.test(e)) return String.fromCodePoint(Number.parseInt(e, 8));
+    return SIMPLE_ESCAPES[e] ?? e;
+  });
 }
 
 export function parse(query: string): Node {

@@ -1,7 +1,7 @@
 // The Prometheus-compatible endpoint: per-version scenario metrics derived from Ready pods, changes at a
 // virtual time, the query subset, Prometheus' JSON shapes and errors.
 import { afterEach, describe, expect, test } from 'vitest';
-import { evaluate } from '../../src/sim/promql.js';
+import { evaluate, type Sample } from '../../src/sim/promql.js';
 import { cluster, deployment, quiet, START, type TestCluster, until } from './helpers.js';
 
 let t: TestCluster;
@@ -163,5 +163,15 @@ describe('free-form series', () => {
     expect((await query('queue_depth')).body.data.result[0].value[1]).toBe('3');
     await t.clock.advance(10 * 60_000);
     expect((await query('queue_depth{queue="orders"}')).body.data.result[0].value[1]).toBe('40');
+  });
+});
+
+describe('PromQL string literals', () => {
+  test('label values unescape as Prometheus does (\\x22, \\u, octal, \\n)', () => {
+    const series: Sample[] = [{ metric: { __name__: 'm', v: 'a"b\'c\n' }, value: 1 }];
+    for (const literal of ['"a\\x22b\\x27c\\n"', '"a\\u0022b\\047c\\n"', "'a\"b\\'c\\n'"]) {
+      const out = evaluate(`m{v=${literal}}`, series);
+      expect(out.kind === 'vector' && out.samples.length, literal).toBe(1);
+    }
   });
 });
