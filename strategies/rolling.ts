@@ -16,6 +16,7 @@ import {
 } from '../src/engine/rollout.js';
 import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.js';
 import type { ReleaseState } from '../src/engine/types.js';
+import { withBackgroundAnalysis } from './progressive.js';
 import { statusOf } from '../src/kube/errors.js';
 import { type Manifest, renderManifests } from '../src/manifests/render.js';
 
@@ -160,14 +161,18 @@ const updateTemplate: Step = {
 
 const awaitNewVersion: Step = {
   name: 'await-rollout',
-  async run(ctx) {
-    await awaitRollout(ctx, ctx.config.app, {
-      version: ctx.release.to.version,
-      templateMatches: (t) => releaseOf(t?.metadata) === ctx.release.id,
-      isTargetPod: (p) => releaseOf(p.metadata as never) === ctx.release.id,
-      diagnose: true,
-    });
-  },
+  // `strategy.rolling.analysis` measures its metrics while the controller rolls (as Argo's background
+  // analysis does for a rollout without steps): a failed metric rolls back at once, an inconclusive one
+  // holds the release for promote or abort once the rollout is done.
+  run: (ctx) =>
+    withBackgroundAnalysis(ctx, ctx.config.strategy.rolling.analysis, async () => {
+      await awaitRollout(ctx, ctx.config.app, {
+        version: ctx.release.to.version,
+        templateMatches: (t) => releaseOf(t?.metadata) === ctx.release.id,
+        isTargetPod: (p) => releaseOf(p.metadata as never) === ctx.release.id,
+        diagnose: true,
+      });
+    }),
 };
 
 const restoreTemplate: Step = {

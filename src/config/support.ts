@@ -16,8 +16,8 @@ export interface FeatureGate {
   example: Record<string, unknown>;
 }
 
-// Metrics run (src/analysis) in canary analysis steps and blue/green pre/post-promotion analysis; analysis
-// running alongside a release is not wired into the strategies yet.
+// Metrics run (src/analysis) in canary analysis steps, blue/green pre/post-promotion analysis and during a
+// rolling update (strategy.rolling.analysis).
 const EXAMPLE_METRICS = { metrics: [{ name: 'm', provider: { kubernetes: { check: 'restarts' } } }] };
 export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [
   {
@@ -25,12 +25,6 @@ export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [
     affectsManifests: false,
     find: (c) => (c.strategy.canary.analysis ? [['strategy', 'canary', 'analysis']] : []),
     example: { analysis: EXAMPLE_METRICS, strategy: { canary: { analysis: { metrics: ['m'] } } } },
-  },
-  {
-    feature: 'analysis during a rolling release',
-    affectsManifests: false,
-    find: (c) => (c.strategy.rolling.analysis ? [['strategy', 'rolling', 'analysis']] : []),
-    example: { analysis: EXAMPLE_METRICS, strategy: { rolling: { analysis: { metrics: ['m'] } } } },
   },
   {
     feature: 'the canary judge',
