@@ -23,21 +23,42 @@ export { release } from '${root}src/engine/api.ts';
 export { resourceByName } from '${root}src/sim/resources.ts';`,
 );
 const outfile = `${outdir}/detect.mjs`;
-await build({ entryPoints: [entry], outfile, bundle: true, format: 'esm', platform: 'node', packages: 'external', logLevel: 'warning' });
+await build({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  packages: 'external',
+  logLevel: 'warning',
+});
 const { startSimulatedCluster, release, resourceByName } = await import(outfile);
 
 // Kubernetes-like pace: containers start in 0.5 s, a crashing one runs 1 s, the kubelet backs off 10 s.
 const sim = await startSimulatedCluster({
-  scenario: { pods: { startDelay: '500ms', readyDelay: '1s', crashLoop: { runFor: '1s', backoff: '10s', maxBackoff: '5m' } } },
+  scenario: {
+    pods: {
+      startDelay: '500ms',
+      readyDelay: '1s',
+      crashLoop: { runFor: '1s', backoff: '10s', maxBackoff: '5m' },
+    },
+  },
 });
 const PODS = resourceByName('pods');
-const crashLooping = (pod) => (pod.status?.containerStatuses ?? []).some((c) => c.state?.waiting?.reason === 'CrashLoopBackOff');
+const crashLooping = (pod) =>
+  (pod.status?.containerStatuses ?? []).some((c) => c.state?.waiting?.reason === 'CrashLoopBackOff');
 
 /** The first instant any pod in `namespace` shows CrashLoopBackOff, seen in-process as the store changes. */
 function firstFailure(namespace) {
   let at;
   const stop = sim.api.store.subscribe((e) => {
-    if (at === undefined && e.rt === PODS && e.object.metadata.namespace === namespace && crashLooping(e.object)) at = Date.now();
+    if (
+      at === undefined &&
+      e.rt === PODS &&
+      e.object.metadata.namespace === namespace &&
+      crashLooping(e.object)
+    )
+      at = Date.now();
   });
   return { at: () => at, stop };
 }
@@ -46,7 +67,13 @@ let n = 0;
 function appConfig() {
   const namespace = `bench-${++n}`;
   sim.api.create(resourceByName('namespaces'), undefined, { metadata: { name: namespace } });
-  return { app: 'web', namespace, image: { repository: 'registry.example/web' }, replicas: 3, strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadline: '10m' } } };
+  return {
+    app: 'web',
+    namespace,
+    image: { repository: 'registry.example/web' },
+    replicas: 3,
+    strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadline: '10m' } },
+  };
 }
 const opts = { kubeconfig: sim.kubeConfig(), strategy: 'rolling' };
 
@@ -68,7 +95,8 @@ for (let i = 0; i < RUNS; i++) {
     },
   });
   failure.stop();
-  if (result.outcome !== 'failed' || failure.at() === undefined) throw new Error(`run ${i}: expected a detected failure, got ${result.outcome}`);
+  if (result.outcome !== 'failed' || failure.at() === undefined)
+    throw new Error(`run ${i}: expected a detected failure, got ${result.outcome}`);
   detect.push(decided - failure.at());
   restore.push(restored - decided);
 }
@@ -86,7 +114,11 @@ dep.spec.template.spec.containers[0].image = 'registry.example/web:crash-v2';
 sim.api.update(deps, base.namespace, 'web', dep);
 const kubectlStarted = Date.now();
 const kubectlExit = await new Promise((resolve) => {
-  const child = spawn('kubectl', ['--kubeconfig', kubeconfig, '-n', base.namespace, 'rollout', 'status', 'deployment/web'], { stdio: 'ignore' });
+  const child = spawn(
+    'kubectl',
+    ['--kubeconfig', kubeconfig, '-n', base.namespace, 'rollout', 'status', 'deployment/web'],
+    { stdio: 'ignore' },
+  );
   child.on('error', () => resolve(undefined));
   child.on('close', (code) => resolve({ code, at: Date.now() }));
 });
@@ -96,15 +128,23 @@ await sim.close();
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
 console.log(`rolling release of a crash-looping version, simulator in real time, ${RUNS} runs (median):`);
-console.log(`  kdeploy detect  (first CrashLoopBackOff status → rollback decision): ${s(median(detect))}  [max ${s(Math.max(...detect))}]  target ≤ 2 s`);
+console.log(
+  `  kdeploy detect  (first CrashLoopBackOff status → rollback decision): ${s(median(detect))}  [max ${s(Math.max(...detect))}]  target ≤ 2 s`,
+);
 console.log(`  kdeploy restore (rollback decision → old version fully available):  ${s(median(restore))}`);
 if (!kubectlExit) {
-  console.log('  kubectl not found: baseline not measured (kubectl rollout status reports at the progress deadline, 600 s by default)');
+  console.log(
+    '  kubectl not found: baseline not measured (kubectl rollout status reports at the progress deadline, 600 s by default)',
+  );
 } else {
   const kubectlDetect = kubectlExit.at - (failure.at() ?? kubectlStarted);
   console.log(
     `  kubectl rollout status (progressDeadlineSeconds ${DEADLINE}): exit ${kubectlExit.code} after ${s(kubectlDetect)} from the first CrashLoopBackOff, and it rolls nothing back`,
   );
-  console.log(`  ratio kubectl / kdeploy detection: ${(kubectlDetect / median(detect)).toFixed(0)}× at a ${DEADLINE} s deadline;`);
-  console.log(`    at the default 600 s deadline ≈ ${((kubectlDetect - DEADLINE * 1000 + 600_000) / median(detect)).toFixed(0)}× (same delay past the deadline)`);
+  console.log(
+    `  ratio kubectl / kdeploy detection: ${(kubectlDetect / median(detect)).toFixed(0)}× at a ${DEADLINE} s deadline;`,
+  );
+  console.log(
+    `    at the default 600 s deadline ≈ ${((kubectlDetect - DEADLINE * 1000 + 600_000) / median(detect)).toFixed(0)}× (same delay past the deadline)`,
+  );
 }

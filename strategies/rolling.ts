@@ -16,9 +16,9 @@ import {
 } from '../src/engine/rollout.js';
 import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.js';
 import type { ReleaseState } from '../src/engine/types.js';
-import { withBackgroundAnalysis } from './progressive.js';
 import { statusOf } from '../src/kube/errors.js';
 import { type Manifest, renderManifests } from '../src/manifests/render.js';
+import { withBackgroundAnalysis } from './progressive.js';
 
 /** What the release remembers about the cluster before it changed anything. */
 interface RollingData {

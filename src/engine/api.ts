@@ -9,16 +9,23 @@ import type { KdeployConfig } from '../config/schema.js';
 import type { Cluster } from '../kube/cluster.js';
 import { connectCluster } from '../kube/connect.js';
 import { RealClock } from './clock.js';
-import { ExitCode } from './exit-codes.js';
 import { diagnosePods } from './diagnose.js';
+import { ExitCode } from './exit-codes.js';
 import { decideLock, LeaseLock, type LeaseObject, LockedError, parseHolder } from './lock.js';
 import type { Clock, MetricProvider, Router } from './ports.js';
-import { drive, type DriveResult } from './reconciler.js';
+import { type DriveResult, drive } from './reconciler.js';
 import { ConfigMapRecordStore, patchCurrent, type RecordStore, startRelease } from './record.js';
 import { EventHub } from './reporter.js';
 import { type DeploymentLike, type PodObject, versionOfTemplate } from './rollout.js';
 import { type EngineTuning, loadStrategy } from './strategy.js';
-import { isTerminal, type Outcome, type ReleaseEvent, type ReleaseRequests, type ReleaseState, type StrategyKind } from './types.js';
+import {
+  isTerminal,
+  type Outcome,
+  type ReleaseEvent,
+  type ReleaseRequests,
+  type ReleaseState,
+  type StrategyKind,
+} from './types.js';
 
 export interface ConnectionOptions {
   /** Path to a kubeconfig file, or a loaded KubeConfig. Default: $KUBECONFIG, ~/.kube/config, in-cluster. */
@@ -107,7 +114,10 @@ export class ReleaseRun implements PromiseLike<ReleaseResult>, AsyncIterable<Rel
     this.result.catch(() => {});
   }
   // biome-ignore lint/suspicious/noThenProperty: a ReleaseRun is deliberately awaitable.
-  then<A = ReleaseResult, B = never>(ok?: ((r: ReleaseResult) => A | PromiseLike<A>) | null, fail?: ((e: unknown) => B | PromiseLike<B>) | null) {
+  then<A = ReleaseResult, B = never>(
+    ok?: ((r: ReleaseResult) => A | PromiseLike<A>) | null,
+    fail?: ((e: unknown) => B | PromiseLike<B>) | null,
+  ) {
     return this.result.then(ok, fail);
   }
   [Symbol.asyncIterator](): AsyncIterator<ReleaseEvent> {
@@ -130,7 +140,11 @@ async function readConfig(config: string | object, to?: string, namespace?: stri
     : parseConfig(JSON.stringify(config), { file: '<config object>', to, namespace });
 }
 
-function connect(opts: ConnectionOptions, config: KdeployConfig | undefined, namespace: string | undefined): Promise<Cluster> {
+function connect(
+  opts: ConnectionOptions,
+  config: KdeployConfig | undefined,
+  namespace: string | undefined,
+): Promise<Cluster> {
   return connectCluster({
     kubeConfig: typeof opts.kubeconfig === 'object' ? opts.kubeconfig : undefined,
     kubeconfig: typeof opts.kubeconfig === 'string' ? opts.kubeconfig : config?.cluster.kubeconfig,
@@ -142,12 +156,24 @@ function connect(opts: ConnectionOptions, config: KdeployConfig | undefined, nam
 }
 
 async function session(opts: AppOptions): Promise<Session> {
-  const loaded = opts.config !== undefined ? await readConfig(opts.config, undefined, opts.namespace) : undefined;
+  const loaded =
+    opts.config !== undefined ? await readConfig(opts.config, undefined, opts.namespace) : undefined;
   const app = opts.app ?? loaded?.config.app;
-  if (!app) throw new KdeployError('name the app (kdeploy resume <app>) or pass its kdeploy.yaml with -f', ExitCode.BadInput);
+  if (!app)
+    throw new KdeployError(
+      'name the app (kdeploy resume <app>) or pass its kdeploy.yaml with -f',
+      ExitCode.BadInput,
+    );
   const cluster = await connect(opts, loaded?.config, opts.namespace);
   const namespace = loaded?.config.namespace ?? cluster.namespace;
-  return { config: loaded?.config, app, namespace, cluster, records: new ConfigMapRecordStore(cluster, app, namespace), clock: opts.clock ?? new RealClock() };
+  return {
+    config: loaded?.config,
+    app,
+    namespace,
+    cluster,
+    records: new ConfigMapRecordStore(cluster, app, namespace),
+    clock: opts.clock ?? new RealClock(),
+  };
 }
 
 const newReleaseId = (now: number) =>
@@ -174,7 +200,14 @@ function makeLock(s: Session, opts: RunOptions, releaseId: string, hub: EventHub
     clock: s.clock,
     isHolderGone: holderIsGone,
     onTakeOver: (previousHolder, expiredAgoMs) =>
-      hub.emit({ type: 'lock-taken-over', previousHolder, expiredAgoMs, at: s.clock.now(), app: s.app, releaseId }),
+      hub.emit({
+        type: 'lock-taken-over',
+        previousHolder,
+        expiredAgoMs,
+        at: s.clock.now(),
+        app: s.app,
+        releaseId,
+      }),
   });
 }
 
@@ -182,31 +215,61 @@ function makeLock(s: Session, opts: RunOptions, releaseId: string, hub: EventHub
  * Takes the lock; when it is held by an earlier process working on the same release (crashed, or on
  * another machine), waits for its lease to expire instead of failing, since resuming that release is the point.
  */
-async function acquire(lock: LeaseLock, s: Session, releaseId: string | undefined, hub: EventHub, signal?: AbortSignal): Promise<void> {
+async function acquire(
+  lock: LeaseLock,
+  s: Session,
+  releaseId: string | undefined,
+  hub: EventHub,
+  signal?: AbortSignal,
+): Promise<void> {
   for (;;) {
     try {
       return await lock.acquire();
     } catch (err) {
-      if (!(err instanceof LockedError) || !releaseId || parseHolder(err.holder)?.releaseId !== releaseId) throw err;
-      hub.emit({ type: 'lock-waiting', holder: err.holder, waitMs: err.expiresInMs, at: s.clock.now(), app: s.app, releaseId });
+      if (!(err instanceof LockedError) || !releaseId || parseHolder(err.holder)?.releaseId !== releaseId)
+        throw err;
+      hub.emit({
+        type: 'lock-waiting',
+        holder: err.holder,
+        waitMs: err.expiresInMs,
+        at: s.clock.now(),
+        app: s.app,
+        releaseId,
+      });
       await s.clock.sleep(Math.min(err.expiresInMs + 250, 5_000), signal);
     }
   }
 }
 
 /** Runs the current release with the lock held; releases the lock whatever happens. */
-async function runLocked(s: Session, opts: RunOptions, hub: EventHub, lock: LeaseLock, resumed: boolean): Promise<ReleaseResult> {
+async function runLocked(
+  s: Session,
+  opts: RunOptions,
+  hub: EventHub,
+  lock: LeaseLock,
+  resumed: boolean,
+): Promise<ReleaseResult> {
   const lockLost = new AbortController();
   lock.startRenewing(() => lockLost.abort());
   let result: DriveResult;
   try {
     const current = (await s.records.read()).current;
     if (!current) throw new KdeployError(`app ${s.app} has no release to run`, ExitCode.BadInput);
-    await s.records.update((r) => (r.current?.id === current.id ? patchCurrent(r, { holder: lock.identity }, s.clock.now()) : undefined));
+    await s.records.update((r) =>
+      r.current?.id === current.id ? patchCurrent(r, { holder: lock.identity }, s.clock.now()) : undefined,
+    );
     const strategy = await loadStrategy(current.strategy);
     const plan = strategy.plan(current.config as KdeployConfig, current);
     result = await drive(
-      { cluster: s.cluster, records: s.records, clock: s.clock, reporter: hub, router: opts.router, metrics: opts.metrics, tuning: opts.tuning },
+      {
+        cluster: s.cluster,
+        records: s.records,
+        clock: s.clock,
+        reporter: hub,
+        router: opts.router,
+        metrics: opts.metrics,
+        tuning: opts.tuning,
+      },
       plan,
       { until: opts.until, deadline: opts.deadline, signal: opts.signal, lockLost: lockLost.signal, resumed },
     );
@@ -218,14 +281,35 @@ async function runLocked(s: Session, opts: RunOptions, hub: EventHub, lock: Leas
   return toResult(result.release, result.outcome, result.reason, hub);
 }
 
-function toResult(release: ReleaseState, outcome: Outcome, reason: string | undefined, hub: EventHub): ReleaseResult {
+function toResult(
+  release: ReleaseState,
+  outcome: Outcome,
+  reason: string | undefined,
+  hub: EventHub,
+): ReleaseResult {
   const version = outcome === 'completed' ? release.to.version : (release.from?.version ?? '');
   const { config: _config, ...visible } = release;
-  return { releaseId: release.id, app: release.app, outcome, exitCode: OUTCOME_EXIT[outcome], version, reason, release: visible, events: hub.events };
+  return {
+    releaseId: release.id,
+    app: release.app,
+    outcome,
+    exitCode: OUTCOME_EXIT[outcome],
+    version,
+    reason,
+    release: visible,
+    events: hub.events,
+  };
 }
 
 /** The record entry for a new release; `config` is kept so resume/abort/rollback need no kdeploy.yaml. */
-function newRelease(config: KdeployConfig, strategy: StrategyKind, to: { version: string; image: string }, id: string, now: number, kind: ReleaseState['kind']): ReleaseState {
+function newRelease(
+  config: KdeployConfig,
+  strategy: StrategyKind,
+  to: { version: string; image: string },
+  id: string,
+  now: number,
+  kind: ReleaseState['kind'],
+): ReleaseState {
   const at = new Date(now).toISOString();
   return {
     id,
@@ -250,7 +334,14 @@ function newRelease(config: KdeployConfig, strategy: StrategyKind, to: { version
 }
 
 /** Starts a new release in the record (with the lock held) and runs it. */
-async function start(s: Session & { config: KdeployConfig }, opts: RunOptions, hub: EventHub, strategyName: StrategyKind, to: { version: string; image: string }, kind: ReleaseState['kind']): Promise<ReleaseResult> {
+async function start(
+  s: Session & { config: KdeployConfig },
+  opts: RunOptions,
+  hub: EventHub,
+  strategyName: StrategyKind,
+  to: { version: string; image: string },
+  kind: ReleaseState['kind'],
+): Promise<ReleaseResult> {
   const strategy = await loadStrategy(strategyName);
   const id = newReleaseId(s.clock.now());
   const lock = makeLock(s, opts, id, hub);
@@ -293,8 +384,22 @@ export function release(opts: ReleaseOptions): ReleaseRun {
     if (!loaded.image) throw new KdeployError('--to: the version to release is required', ExitCode.BadInput);
     const cluster = await connect(opts, loaded.config, opts.namespace);
     const config = loaded.config;
-    const s = { config, app: config.app, namespace: config.namespace, cluster, records: new ConfigMapRecordStore(cluster, config.app, config.namespace), clock: opts.clock ?? new RealClock() };
-    return start(s, opts, hub, opts.strategy, { version: loaded.image.version, image: loaded.image.image }, 'release');
+    const s = {
+      config,
+      app: config.app,
+      namespace: config.namespace,
+      cluster,
+      records: new ConfigMapRecordStore(cluster, config.app, config.namespace),
+      clock: opts.clock ?? new RealClock(),
+    };
+    return start(
+      s,
+      opts,
+      hub,
+      opts.strategy,
+      { version: loaded.image.version, image: loaded.image.image },
+      'release',
+    );
   });
 }
 
@@ -304,7 +409,8 @@ export function resume(opts: AppOptions): ReleaseRun {
   return new ReleaseRun(hub, async () => {
     const s = await session(opts);
     const current = (await s.records.read()).current;
-    if (!current) throw new KdeployError(`app ${s.app} has no release in namespace ${s.namespace}`, ExitCode.BadInput);
+    if (!current)
+      throw new KdeployError(`app ${s.app} has no release in namespace ${s.namespace}`, ExitCode.BadInput);
     const lock = makeLock(s, opts, current.id, hub);
     await acquire(lock, s, current.id, hub, opts.signal);
     return runLocked(s, opts, hub, lock, true);
@@ -320,12 +426,23 @@ export function abort(opts: AppOptions): ReleaseRun {
   return new ReleaseRun(hub, async () => {
     const s = await session(opts);
     const current = (await s.records.read()).current;
-    if (!current) throw new KdeployError(`app ${s.app} has no release in namespace ${s.namespace}`, ExitCode.BadInput);
-    if (isTerminal(current.phase)) return toResult(current, current.phase as Outcome, `nothing to abort: release ${current.id} already ${current.phase}`, hub);
+    if (!current)
+      throw new KdeployError(`app ${s.app} has no release in namespace ${s.namespace}`, ExitCode.BadInput);
+    if (isTerminal(current.phase))
+      return toResult(
+        current,
+        current.phase as Outcome,
+        `nothing to abort: release ${current.id} already ${current.phase}`,
+        hub,
+      );
     const by = opts.identity ?? `${hostname()}/${process.pid}`;
     await s.records.update((r) =>
       r.current?.id === current.id && !isTerminal(r.current.phase) && !r.current.requests.abort
-        ? patchCurrent(r, { requests: { ...r.current.requests, abort: { at: new Date(s.clock.now()).toISOString(), by } } }, s.clock.now())
+        ? patchCurrent(
+            r,
+            { requests: { ...r.current.requests, abort: { at: new Date(s.clock.now()).toISOString(), by } } },
+            s.clock.now(),
+          )
         : undefined,
     );
     const lock = makeLock(s, opts, current.id, hub);
@@ -338,11 +455,23 @@ export function abort(opts: AppOptions): ReleaseRun {
         // Another process runs the release and rolls it back: follow the record. Should that process die,
         // its lease expires and the next round takes over and finishes the rollback here.
         const lapse = new AbortController();
-        s.clock.sleep(err.expiresInMs + 1000, lapse.signal).then(() => lapse.abort(), () => {});
-        const end = await waitFor(s, current.id, (r) => isTerminal(r.phase), opts.signal ? AbortSignal.any([opts.signal, lapse.signal]) : lapse.signal);
+        s.clock.sleep(err.expiresInMs + 1000, lapse.signal).then(
+          () => lapse.abort(),
+          () => {},
+        );
+        const end = await waitFor(
+          s,
+          current.id,
+          (r) => isTerminal(r.phase),
+          opts.signal ? AbortSignal.any([opts.signal, lapse.signal]) : lapse.signal,
+        );
         lapse.abort();
         if (end) return toResult(end, end.phase as Outcome, end.reason, hub);
-        if (opts.signal?.aborted) throw new KdeployError(`stopped waiting for release ${current.id} to roll back; it goes on in ${err.holder}`, ExitCode.Paused);
+        if (opts.signal?.aborted)
+          throw new KdeployError(
+            `stopped waiting for release ${current.id} to roll back; it goes on in ${err.holder}`,
+            ExitCode.Paused,
+          );
       }
     }
     return runLocked(s, opts, hub, lock, true);
@@ -350,15 +479,23 @@ export function abort(opts: AppOptions): ReleaseRun {
 }
 
 /** Follows the record until the release satisfies `done`; undefined when the signal stopped the wait first. */
-async function waitFor(s: Session, id: string, done: (r: ReleaseState) => boolean, signal?: AbortSignal): Promise<ReleaseState | undefined> {
+async function waitFor(
+  s: Session,
+  id: string,
+  done: (r: ReleaseState) => boolean,
+  signal?: AbortSignal,
+): Promise<ReleaseState | undefined> {
   const stop = new AbortController();
   let end: ReleaseState | undefined;
-  await s.records.watch((r) => {
-    if (r.current?.id === id && done(r.current)) {
-      end = r.current;
-      stop.abort();
-    }
-  }, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal);
+  await s.records.watch(
+    (r) => {
+      if (r.current?.id === id && done(r.current)) {
+        end = r.current;
+        stop.abort();
+      }
+    },
+    signal ? AbortSignal.any([signal, stop.signal]) : stop.signal,
+  );
   return end;
 }
 
@@ -374,7 +511,9 @@ export interface PromoteOptions extends AppOptions {
  * ends or pauses again, with that outcome.
  */
 export function promote(opts: PromoteOptions): ReleaseRun {
-  return request(opts, 'promote', (at, by) => ({ promote: { at, by, ...(opts.full ? { full: true } : {}) } }));
+  return request(opts, 'promote', (at, by) => ({
+    promote: { at, by, ...(opts.full ? { full: true } : {}) },
+  }));
 }
 
 /**
@@ -385,21 +524,34 @@ export function pause(opts: AppOptions): ReleaseRun {
   return request(opts, 'pause', (at, by) => ({ pause: { at, by } }));
 }
 
-function request(opts: AppOptions, what: 'promote' | 'pause', make: (at: string, by: string) => ReleaseRequests): ReleaseRun {
+function request(
+  opts: AppOptions,
+  what: 'promote' | 'pause',
+  make: (at: string, by: string) => ReleaseRequests,
+): ReleaseRun {
   const hub = new EventHub(opts.onEvent);
   return new ReleaseRun(hub, async () => {
     const s = await session(opts);
     const current = (await s.records.read()).current;
-    if (!current) throw new KdeployError(`app ${s.app} has no release in namespace ${s.namespace}`, ExitCode.BadInput);
+    if (!current)
+      throw new KdeployError(`app ${s.app} has no release in namespace ${s.namespace}`, ExitCode.BadInput);
     if (current.phase !== 'running' && current.phase !== 'paused') {
-      throw new KdeployError(`nothing to ${what}: release ${current.id} of ${s.app} is ${current.phase}`, ExitCode.BadInput);
+      throw new KdeployError(
+        `nothing to ${what}: release ${current.id} of ${s.app} is ${current.phase}`,
+        ExitCode.BadInput,
+      );
     }
-    if (what === 'pause' && current.phase === 'paused') return toResult(current, 'paused', 'already paused', hub);
+    if (what === 'pause' && current.phase === 'paused')
+      return toResult(current, 'paused', 'already paused', hub);
     const now = s.clock.now();
     const by = opts.identity ?? `${hostname()}/${process.pid}`;
     await s.records.update((r) =>
       r.current?.id === current.id && (r.current.phase === 'running' || r.current.phase === 'paused')
-        ? patchCurrent(r, { requests: { ...r.current.requests, ...make(new Date(now).toISOString(), by) } }, now)
+        ? patchCurrent(
+            r,
+            { requests: { ...r.current.requests, ...make(new Date(now).toISOString(), by) } },
+            now,
+          )
         : undefined,
     );
     const lock = makeLock(s, opts, current.id, hub);
@@ -408,9 +560,14 @@ function request(opts: AppOptions, what: 'promote' | 'pause', make: (at: string,
     } catch (err) {
       if (!(err instanceof LockedError)) throw err;
       // Another process runs the release and acts on the request: follow the record.
-      const settled = (r: ReleaseState) => isTerminal(r.phase) || (r.phase === 'paused' && !r.requests.promote);
+      const settled = (r: ReleaseState) =>
+        isTerminal(r.phase) || (r.phase === 'paused' && !r.requests.promote);
       const end = await waitFor(s, current.id, settled, opts.signal);
-      if (!end) throw new KdeployError(`stopped following release ${current.id}; it goes on in ${err.holder}`, ExitCode.Paused);
+      if (!end)
+        throw new KdeployError(
+          `stopped following release ${current.id}; it goes on in ${err.holder}`,
+          ExitCode.Paused,
+        );
       return toResult(end, isTerminal(end.phase) ? (end.phase as Outcome) : 'paused', end.reason, hub);
     }
     // Nobody runs it: run it here (a pause request only needs it brought to its pause).
@@ -425,22 +582,42 @@ export function rollback(opts: AppOptions): ReleaseRun {
     const s = await session(opts);
     const record = await s.records.read();
     const current = record.current;
-    if (!current) throw new KdeployError(`app ${s.app} has no release history in namespace ${s.namespace}`, ExitCode.BadInput);
+    if (!current)
+      throw new KdeployError(
+        `app ${s.app} has no release history in namespace ${s.namespace}`,
+        ExitCode.BadInput,
+      );
     if (!isTerminal(current.phase)) {
-      throw new KdeployError(`release ${current.id} is still ${current.phase}: use \`kdeploy abort ${s.app}\` to roll it back`, ExitCode.Locked);
+      throw new KdeployError(
+        `release ${current.id} is still ${current.phase}: use \`kdeploy abort ${s.app}\` to roll it back`,
+        ExitCode.Locked,
+      );
     }
     const target = rollbackTarget(current, record.history);
-    if (!target) throw new KdeployError(`app ${s.app} has no earlier successful release to roll back to`, ExitCode.BadInput);
+    if (!target)
+      throw new KdeployError(
+        `app ${s.app} has no earlier successful release to roll back to`,
+        ExitCode.BadInput,
+      );
     const config = (s.config ?? current.config) as KdeployConfig | undefined;
-    if (!config) throw new KdeployError(`the release record of ${s.app} has no config; pass kdeploy.yaml with -f`, ExitCode.BadInput);
+    if (!config)
+      throw new KdeployError(
+        `the release record of ${s.app} has no config; pass kdeploy.yaml with -f`,
+        ExitCode.BadInput,
+      );
     return start({ ...s, config }, opts, hub, 'rolling', target, 'rollback');
   });
 }
 
 /** Pure: the newest successful release whose version differs from what the app runs now. */
-export function rollbackTarget(current: ReleaseState, history: readonly ReleaseState[]): { version: string; image: string } | undefined {
+export function rollbackTarget(
+  current: ReleaseState,
+  history: readonly ReleaseState[],
+): { version: string; image: string } | undefined {
   const running = current.phase === 'completed' ? current.to : current.from;
-  const found = [current, ...history].find((r) => r.phase === 'completed' && r.to.version !== running?.version);
+  const found = [current, ...history].find(
+    (r) => r.phase === 'completed' && r.to.version !== running?.version,
+  );
   return found?.to;
 }
 
@@ -458,8 +635,19 @@ export interface StatusReport {
   app: string;
   namespace: string;
   release: ReleaseState | null;
-  history: Pick<ReleaseState, 'id' | 'phase' | 'from' | 'to' | 'startedAt' | 'finishedAt' | 'reason' | 'kind'>[];
-  deployment: { name: string; version: string; image: string; desired: number; updated: number; ready: number; available: number } | null;
+  history: Pick<
+    ReleaseState,
+    'id' | 'phase' | 'from' | 'to' | 'startedAt' | 'finishedAt' | 'reason' | 'kind'
+  >[];
+  deployment: {
+    name: string;
+    version: string;
+    image: string;
+    desired: number;
+    updated: number;
+    ready: number;
+    available: number;
+  } | null;
   pods: PodSummary[];
   lock: { holder: string; renewTime?: string; expired: boolean } | null;
   events: { at: string; type: string; reason: string; object: string; message: string }[];
@@ -483,12 +671,28 @@ export async function status(opts: AppOptions): Promise<StatusReport> {
 async function statusOf(s: Session): Promise<StatusReport> {
   const [record, dep, lease, events] = await Promise.all([
     s.records.read(),
-    s.cluster.get<DeploymentLike>({ apiVersion: 'apps/v1', kind: 'Deployment', name: s.app, namespace: s.namespace }),
-    s.cluster.get<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: `kdeploy-${s.app}`, namespace: s.namespace }),
+    s.cluster.get<DeploymentLike>({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: s.app,
+      namespace: s.namespace,
+    }),
+    s.cluster.get<LeaseObject>({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      name: `kdeploy-${s.app}`,
+      namespace: s.namespace,
+    }),
     s.cluster.list('v1', 'Event', { namespace: s.namespace }).then((l) => l.items as KubeEvent[]),
   ]);
-  const selector = Object.entries(dep?.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-  const pods = dep && selector ? (await s.cluster.list<PodObject>('v1', 'Pod', { namespace: s.namespace, labelSelector: selector })).items : [];
+  const selector = Object.entries(dep?.spec?.selector?.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const pods =
+    dep && selector
+      ? (await s.cluster.list<PodObject>('v1', 'Pod', { namespace: s.namespace, labelSelector: selector }))
+          .items
+      : [];
   const now = s.clock.now();
   const current = record.current ? (({ config: _c, ...rest }) => rest as ReleaseState)(record.current) : null;
   const lockDecision = lease?.spec?.holderIdentity ? decideLock(lease.spec, '', now) : undefined;
@@ -497,7 +701,16 @@ async function statusOf(s: Session): Promise<StatusReport> {
     app: s.app,
     namespace: s.namespace,
     release: current,
-    history: record.history.map(({ id, phase, from, to, startedAt, finishedAt, reason, kind }) => ({ id, phase, from, to, startedAt, finishedAt, reason, kind })),
+    history: record.history.map(({ id, phase, from, to, startedAt, finishedAt, reason, kind }) => ({
+      id,
+      phase,
+      from,
+      to,
+      startedAt,
+      finishedAt,
+      reason,
+      kind,
+    })),
     deployment: dep
       ? {
           name: s.app,
@@ -510,13 +723,23 @@ async function statusOf(s: Session): Promise<StatusReport> {
       : null,
     pods: pods.map((p) => summarizePod(p, now)),
     lock: lease?.spec?.holderIdentity
-      ? { holder: lease.spec.holderIdentity, renewTime: String(lease.spec.renewTime ?? ''), expired: lockDecision?.kind === 'take-over' }
+      ? {
+          holder: lease.spec.holderIdentity,
+          renewTime: String(lease.spec.renewTime ?? ''),
+          expired: lockDecision?.kind === 'take-over',
+        }
       : null,
     events: events
       .filter((e) => e.involvedObject?.name?.startsWith(s.app))
       .sort((a, b) => at(a).localeCompare(at(b)))
       .slice(-10)
-      .map((e) => ({ at: at(e), type: e.type ?? '', reason: e.reason ?? '', object: `${e.involvedObject?.kind}/${e.involvedObject?.name}`, message: e.message ?? '' })),
+      .map((e) => ({
+        at: at(e),
+        type: e.type ?? '',
+        reason: e.reason ?? '',
+        object: `${e.involvedObject?.kind}/${e.involvedObject?.name}`,
+        message: e.message ?? '',
+      })),
   };
 }
 
@@ -524,7 +747,8 @@ function summarizePod(p: PodObject, now: number): PodSummary {
   const statuses = p.status?.containerStatuses ?? [];
   return {
     name: p.metadata?.name ?? '',
-    version: (p.metadata as { labels?: Record<string, string> } | undefined)?.labels?.['kdeploy.dev/version'] ?? '',
+    version:
+      (p.metadata as { labels?: Record<string, string> } | undefined)?.labels?.['kdeploy.dev/version'] ?? '',
     phase: p.metadata?.deletionTimestamp ? 'Terminating' : (p.status?.phase ?? 'Unknown'),
     ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
     restarts: statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0),
@@ -536,7 +760,11 @@ function summarizePod(p: PodObject, now: number): PodSummary {
  * `kdeploy status --watch`: calls `onReport` with a fresh report whenever the record, the Deployment or its
  * pods change (watches, coalesced), until the signal aborts.
  */
-export async function watchStatus(opts: AppOptions, onReport: (r: StatusReport) => void, signal: AbortSignal): Promise<void> {
+export async function watchStatus(
+  opts: AppOptions,
+  onReport: (r: StatusReport) => void,
+  signal: AbortSignal,
+): Promise<void> {
   const s = await session(opts);
   let pending: Promise<void> | undefined;
   let again = false;
@@ -560,7 +788,11 @@ export async function watchStatus(opts: AppOptions, onReport: (r: StatusReport) 
   const ns = s.namespace;
   await Promise.all([
     s.records.watch(refresh, signal),
-    s.cluster.watch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, fieldSelector: `metadata.name=${s.app}` }, refresh, signal),
+    s.cluster.watch(
+      { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, fieldSelector: `metadata.name=${s.app}` },
+      refresh,
+      signal,
+    ),
     s.cluster.watch({ apiVersion: 'v1', kind: 'Pod', namespace: ns }, refresh, signal),
   ]);
 }

@@ -10,7 +10,13 @@ export interface PodLike {
   metadata?: { name?: string; deletionTimestamp?: Time; creationTimestamp?: Time };
   status?: {
     phase?: string;
-    conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: Time }[];
+    conditions?: {
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: Time;
+    }[];
     containerStatuses?: ContainerStatusLike[];
     initContainerStatuses?: ContainerStatusLike[];
   };
@@ -82,7 +88,10 @@ function diagnoseHard(pod: PodLike): Diagnosis | undefined {
     const waiting = c.state?.waiting;
     const last = c.lastState?.terminated;
     const current = c.state?.terminated;
-    if (current?.reason === 'OOMKilled' || (waiting?.reason === 'CrashLoopBackOff' && last?.reason === 'OOMKilled')) {
+    if (
+      current?.reason === 'OOMKilled' ||
+      (waiting?.reason === 'CrashLoopBackOff' && last?.reason === 'OOMKilled')
+    ) {
       return {
         reason: 'OOMKilled',
         message: `container ${c.name} of pod ${name} was killed for exceeding its memory limit (OOMKilled, ${c.restartCount ?? 0} restarts)`,
@@ -92,7 +101,9 @@ function diagnoseHard(pod: PodLike): Diagnosis | undefined {
       };
     }
     if (waiting?.reason === 'CrashLoopBackOff') {
-      const exit = last ? `last exit code ${last.exitCode}${last.reason ? ` (${last.reason})` : ''}` : 'no exit status';
+      const exit = last
+        ? `last exit code ${last.exitCode}${last.reason ? ` (${last.reason})` : ''}`
+        : 'no exit status';
       return {
         reason: 'CrashLoopBackOff',
         message: `container ${c.name} of pod ${name} is crash-looping: ${exit}, ${c.restartCount ?? 0} restarts`,
@@ -121,7 +132,10 @@ function diagnoseHard(pod: PodLike): Diagnosis | undefined {
   return undefined;
 }
 
-function diagnoseReadiness(pod: PodLike, { now, readinessTimeoutMs }: DiagnoseOptions): Diagnosis | undefined {
+function diagnoseReadiness(
+  pod: PodLike,
+  { now, readinessTimeoutMs }: DiagnoseOptions,
+): Diagnosis | undefined {
   const status = pod.status ?? {};
   if (status.phase !== 'Running') return undefined;
   const ready = status.conditions?.find((c) => c.type === 'Ready');
@@ -145,7 +159,9 @@ function diagnoseReadiness(pod: PodLike, { now, readinessTimeoutMs }: DiagnoseOp
 }
 
 /** The Deployment controller's own verdict: the progress deadline passed without progress. */
-export function diagnoseDeployment(conditions: readonly DeploymentConditionLike[] | undefined): Diagnosis | undefined {
+export function diagnoseDeployment(
+  conditions: readonly DeploymentConditionLike[] | undefined,
+): Diagnosis | undefined {
   const progressing = conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
     return {
@@ -158,7 +174,9 @@ export function diagnoseDeployment(conditions: readonly DeploymentConditionLike[
 }
 
 /** Readiness budget from the probe: initial delay + failureThreshold × period (Kubernetes defaults: 0 + 3 × 10 s = 30 s). */
-export function readinessTimeoutFor(probe: { initialDelaySeconds?: number; periodSeconds?: number; failureThreshold?: number } | undefined): number {
+export function readinessTimeoutFor(
+  probe: { initialDelaySeconds?: number; periodSeconds?: number; failureThreshold?: number } | undefined,
+): number {
   const initial = probe?.initialDelaySeconds ?? 0;
   const period = probe?.periodSeconds ?? 10;
   const threshold = probe?.failureThreshold ?? 3;

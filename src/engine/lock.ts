@@ -27,13 +27,19 @@ export type LockDecision =
  * Whether `me` may hold the lease now. `holderGone` says the holder is known to be dead (same host, its
  * process no longer exists), which allows taking over before the TTL runs out.
  */
-export function decideLock(lease: LeaseObject['spec'] | undefined, me: string, now: number, holderGone = false): LockDecision {
+export function decideLock(
+  lease: LeaseObject['spec'] | undefined,
+  me: string,
+  now: number,
+  holderGone = false,
+): LockDecision {
   const holder = lease?.holderIdentity;
   if (!holder) return { kind: 'acquire' };
   if (holder === me) return { kind: 'renew' };
   const renewed = toMs(lease?.renewTime ?? lease?.acquireTime ?? undefined) ?? 0;
   const expiresAt = renewed + (lease?.leaseDurationSeconds ?? 0) * 1000;
-  if (holderGone || now >= expiresAt) return { kind: 'take-over', previousHolder: holder, expiredAgoMs: Math.max(0, now - expiresAt) };
+  if (holderGone || now >= expiresAt)
+    return { kind: 'take-over', previousHolder: holder, expiredAgoMs: Math.max(0, now - expiresAt) };
   return { kind: 'held', holder, expiresInMs: expiresAt - now };
 }
 
@@ -80,7 +86,12 @@ export class LeaseLock {
     private readonly cluster: Cluster,
     private readonly opts: LockOptions,
   ) {
-    this.ref = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: `kdeploy-${opts.app}`, namespace: opts.namespace };
+    this.ref = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      name: `kdeploy-${opts.app}`,
+      namespace: opts.namespace,
+    };
   }
 
   get identity(): string {
@@ -93,8 +104,14 @@ export class LeaseLock {
       const lease = await this.cluster.get<LeaseObject>(this.ref);
       const now = this.opts.clock.now();
       const holder = lease?.spec?.holderIdentity;
-      const decision = decideLock(lease?.spec, this.opts.identity, now, !!holder && (this.opts.isHolderGone?.(holder) ?? false));
-      if (decision.kind === 'held') throw new LockedError(decision.holder, decision.expiresInMs, this.opts.app);
+      const decision = decideLock(
+        lease?.spec,
+        this.opts.identity,
+        now,
+        !!holder && (this.opts.isHolderGone?.(holder) ?? false),
+      );
+      if (decision.kind === 'held')
+        throw new LockedError(decision.holder, decision.expiresInMs, this.opts.app);
       const spec = {
         holderIdentity: this.opts.identity,
         leaseDurationSeconds: this.opts.ttlSeconds,
@@ -108,7 +125,11 @@ export class LeaseLock {
           await this.cluster.create<LeaseObject>({
             apiVersion: 'coordination.k8s.io/v1',
             kind: 'Lease',
-            metadata: { name: this.ref.name, namespace: this.ref.namespace, labels: { 'kdeploy.dev/app': this.opts.app } },
+            metadata: {
+              name: this.ref.name,
+              namespace: this.ref.namespace,
+              labels: { 'kdeploy.dev/app': this.opts.app },
+            },
             spec,
           });
       } catch (err) {
@@ -116,7 +137,8 @@ export class LeaseLock {
         if (statusOf(err) === 409) continue;
         throw err;
       }
-      if (decision.kind === 'take-over') this.opts.onTakeOver?.(decision.previousHolder, decision.expiredAgoMs);
+      if (decision.kind === 'take-over')
+        this.opts.onTakeOver?.(decision.previousHolder, decision.expiredAgoMs);
       return;
     }
   }
@@ -154,7 +176,10 @@ export class LeaseLock {
     this.renewing = undefined;
     await this.cluster.mutate<LeaseObject>(this.ref, (lease) => {
       if (lease.spec?.holderIdentity !== this.opts.identity) return undefined;
-      return { ...lease, spec: { ...lease.spec, holderIdentity: null, renewTime: microTime(this.opts.clock.now()) } };
+      return {
+        ...lease,
+        spec: { ...lease.spec, holderIdentity: null, renewTime: microTime(this.opts.clock.now()) },
+      };
     });
   }
 }

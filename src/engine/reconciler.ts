@@ -38,7 +38,8 @@ export function decide(release: ReleaseState, plan: PlanShape): Decision {
   if (isTerminal(release.phase)) return { kind: 'done' };
   const { abort, promote, pause } = release.requests;
   if (release.phase === 'running' || release.phase === 'paused') {
-    if (abort) return { kind: 'start-rollback', outcome: 'aborted', reason: `aborted by ${abort.by} at ${abort.at}` };
+    if (abort)
+      return { kind: 'start-rollback', outcome: 'aborted', reason: `aborted by ${abort.by} at ${abort.at}` };
   }
   if (release.phase === 'paused') {
     if (!promote) return { kind: 'wait-promote' };
@@ -49,9 +50,14 @@ export function decide(release: ReleaseState, plan: PlanShape): Decision {
     if (pause) return { kind: 'pause', by: pause.by };
     // Promote while a waiting step runs (or is next) skips it, like Argo's promote of a running canary.
     if (promote && plan.skippable?.[release.step]) {
-      return { kind: 'promote', skipTo: promote.full ? afterSkippable(release.step, plan) : release.step + 1 };
+      return {
+        kind: 'promote',
+        skipTo: promote.full ? afterSkippable(release.step, plan) : release.step + 1,
+      };
     }
-    return release.step < plan.steps ? { kind: 'run', list: 'steps', index: release.step } : { kind: 'finish', phase: 'completed' };
+    return release.step < plan.steps
+      ? { kind: 'run', list: 'steps', index: release.step }
+      : { kind: 'finish', phase: 'completed' };
   }
   // rolling-back
   return release.step < plan.rollback
@@ -91,7 +97,15 @@ export interface DriveResult {
 /** Why the work stopped before the release ended. */
 export class Interrupt extends Error {
   override name = 'Interrupt';
-  constructor(readonly why: 'abort-requested' | 'promote-requested' | 'pause-requested' | 'deadline' | 'signal' | 'lock-lost') {
+  constructor(
+    readonly why:
+      | 'abort-requested'
+      | 'promote-requested'
+      | 'pause-requested'
+      | 'deadline'
+      | 'signal'
+      | 'lock-lost',
+  ) {
     super(
       {
         'abort-requested': 'abort requested',
@@ -116,8 +130,13 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
   let release = requireCurrent((await records.read()).current);
   const id = release.id;
   const config = release.config as KdeployConfig;
-  const emit = (e: StepEvent) => reporter.emit({ ...e, at: clock.now(), app: release.app, releaseId: id } as never);
-  const counts: PlanShape = { steps: plan.steps.length, rollback: plan.rollback.length, skippable: plan.steps.map((s) => !!s.skippable) };
+  const emit = (e: StepEvent) =>
+    reporter.emit({ ...e, at: clock.now(), app: release.app, releaseId: id } as never);
+  const counts: PlanShape = {
+    steps: plan.steps.length,
+    rollback: plan.rollback.length,
+    skippable: plan.steps.map((s) => !!s.skippable),
+  };
 
   // One controller for the whole run; a step's controller also stops on an abort request.
   const work = new AbortController();
@@ -127,7 +146,9 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
   if (options.signal?.aborted) work.abort(new Interrupt('signal'));
   if (options.lockLost?.aborted) work.abort(new Interrupt('lock-lost'));
   if (options.deadline !== undefined) {
-    clock.sleep(Math.max(0, options.deadline - clock.now()), work.signal).then(stopWork('deadline'), () => {});
+    clock
+      .sleep(Math.max(0, options.deadline - clock.now()), work.signal)
+      .then(stopWork('deadline'), () => {});
   }
 
   let step: AbortController | undefined;
@@ -137,7 +158,8 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
     .watch((record) => {
       const current = record.current;
       if (!current || current.id !== id) return;
-      if (current.requests.abort && current.phase !== 'rolling-back') step?.abort(new Interrupt('abort-requested'));
+      if (current.requests.abort && current.phase !== 'rolling-back')
+        step?.abort(new Interrupt('abort-requested'));
       // Promote and pause interrupt only a waiting step; any other step finishes first (next boundary).
       else if (current.phase === 'running' && counts.skippable?.[current.step]) {
         if (current.requests.pause) step?.abort(new Interrupt('pause-requested'));
@@ -150,13 +172,23 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
     });
 
   const update = async (patch: Partial<ReleaseState>) => {
-    const next = await records.update((r) => (r.current?.id === id ? patchCurrent(r, patch, clock.now()) : undefined));
-    if (next.current?.id !== id) throw new Error(`release ${id} is no longer the current release of ${release.app}`);
+    const next = await records.update((r) =>
+      r.current?.id === id ? patchCurrent(r, patch, clock.now()) : undefined,
+    );
+    if (next.current?.id !== id)
+      throw new Error(`release ${id} is no longer the current release of ${release.app}`);
     release = next.current;
     return release;
   };
 
-  emit({ type: 'release-started', strategy: release.strategy, from: release.from, to: release.to, steps: release.steps, resumed: !!options.resumed });
+  emit({
+    type: 'release-started',
+    strategy: release.strategy,
+    from: release.from,
+    to: release.to,
+    steps: release.steps,
+    resumed: !!options.resumed,
+  });
   try {
     for (;;) {
       const d = decide(release, counts);
@@ -164,13 +196,24 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
         case 'done':
           return { outcome: release.phase as TerminalPhase, release, reason: release.reason };
         case 'start-rollback':
-          await update({ phase: 'rolling-back', step: 0, stepState: 'pending', outcome: d.outcome, reason: release.reason ?? d.reason });
-          emit({ type: 'rollback-started', reason: release.reason ?? d.reason, aborted: d.outcome === 'aborted' });
+          await update({
+            phase: 'rolling-back',
+            step: 0,
+            stepState: 'pending',
+            outcome: d.outcome,
+            reason: release.reason ?? d.reason,
+          });
+          emit({
+            type: 'rollback-started',
+            reason: release.reason ?? d.reason,
+            aborted: d.outcome === 'aborted',
+          });
           continue;
         case 'finish': {
           await update({ phase: d.phase, outcome: d.phase, finishedAt: new Date(clock.now()).toISOString() });
           const version = d.phase === 'completed' ? release.to.version : (release.from?.version ?? '');
-          if (d.phase === 'completed') emit({ type: 'completed', version, durationMs: clock.now() - Date.parse(release.startedAt) });
+          if (d.phase === 'completed')
+            emit({ type: 'completed', version, durationMs: clock.now() - Date.parse(release.startedAt) });
           else emit({ type: d.phase, reason: release.reason ?? d.phase, version });
           return { outcome: d.phase, release, reason: release.reason };
         }
@@ -181,7 +224,8 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
             requests: { ...release.requests, promote: undefined },
             ...(d.skipTo !== undefined ? { step: d.skipTo, stepState: 'pending' as const } : {}),
           });
-          if (d.skipTo !== undefined) emit({ type: 'info', message: `promoted by ${by}: continuing at step ${d.skipTo + 1}` });
+          if (d.skipTo !== undefined)
+            emit({ type: 'info', message: `promoted by ${by}: continuing at step ${d.skipTo + 1}` });
           continue;
         }
         case 'pause':
@@ -189,7 +233,8 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
           emit({ type: 'paused', reason: `paused by ${d.by}` });
           continue;
         case 'wait-promote': {
-          if (options.until === 'paused') return { outcome: 'paused', release, reason: 'waiting for promote' };
+          if (options.until === 'paused')
+            return { outcome: 'paused', release, reason: 'waiting for promote' };
           interruptible(work.signal);
           await new Promise<void>((resolve, reject) => {
             onRecord = (r) => {
@@ -209,7 +254,13 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
           if (!s) throw new Error(`plan has no step ${d.index}`);
           await update({ stepState: 'started', stepStartedAt: new Date(clock.now()).toISOString() });
           const started = clock.now();
-          emit({ type: 'step-started', index: d.index, step: s.name, total: list.length, rollback: d.list === 'rollback' });
+          emit({
+            type: 'step-started',
+            index: d.index,
+            step: s.name,
+            total: list.length,
+            rollback: d.list === 'rollback',
+          });
           step = new AbortController();
           const stepSignal = AbortSignal.any([work.signal, step.signal]);
           // An abort request that arrived before this step started (or between watch events).
@@ -221,14 +272,25 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
           } catch (err) {
             const interrupt = stepSignal.aborted ? asInterrupt(stepSignal.reason) : undefined;
             // A request arrived during a waiting step: decide again from the fresh record.
-            if (interrupt?.why === 'abort-requested' || interrupt?.why === 'promote-requested' || interrupt?.why === 'pause-requested') {
+            if (
+              interrupt?.why === 'abort-requested' ||
+              interrupt?.why === 'promote-requested' ||
+              interrupt?.why === 'pause-requested'
+            ) {
               release = requireCurrent((await records.read()).current);
               continue;
             }
             if (interrupt) throw interrupt;
             if (err instanceof StepFailure && d.list === 'steps') {
               if (err.diagnosis) emit({ type: 'failure-diagnosed', diagnosis: err.diagnosis });
-              await update({ phase: 'rolling-back', step: 0, stepState: 'pending', outcome: 'failed', reason: err.message, diagnosis: err.diagnosis });
+              await update({
+                phase: 'rolling-back',
+                step: 0,
+                stepState: 'pending',
+                outcome: 'failed',
+                reason: err.message,
+                diagnosis: err.diagnosis,
+              });
               emit({ type: 'rollback-started', reason: err.message, aborted: false });
               continue;
             }
@@ -237,8 +299,19 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
             step = undefined;
           }
           const paused = result && 'pause' in result ? result.pause : undefined;
-          await update({ step: d.index + 1, stepState: 'pending', ...(paused ? { phase: 'paused' as const } : {}) });
-          emit({ type: 'step-completed', index: d.index, step: s.name, total: list.length, rollback: d.list === 'rollback', durationMs: clock.now() - started });
+          await update({
+            step: d.index + 1,
+            stepState: 'pending',
+            ...(paused ? { phase: 'paused' as const } : {}),
+          });
+          emit({
+            type: 'step-completed',
+            index: d.index,
+            step: s.name,
+            total: list.length,
+            rollback: d.list === 'rollback',
+            durationMs: clock.now() - started,
+          });
           if (paused) emit({ type: 'paused', reason: paused });
           continue;
         }

@@ -26,7 +26,11 @@ export function startRelease(record: ReleaseRecord, next: ReleaseState, historyL
 }
 
 /** Applies a change to the current release, stamping updatedAt. */
-export function patchCurrent(record: ReleaseRecord, patch: Partial<ReleaseState>, now: number): ReleaseRecord {
+export function patchCurrent(
+  record: ReleaseRecord,
+  patch: Partial<ReleaseState>,
+  now: number,
+): ReleaseRecord {
   if (!record.current) throw new Error('the release record has no current release');
   return { ...record, current: { ...record.current, ...patch, updatedAt: new Date(now).toISOString() } };
 }
@@ -126,7 +130,12 @@ export class ConfigMapRecordStore implements RecordStore {
 
   async watch(onChange: (record: ReleaseRecord) => void, signal: AbortSignal): Promise<void> {
     await this.cluster.watch<ConfigMap>(
-      { apiVersion: 'v1', kind: 'ConfigMap', namespace: this.namespace, fieldSelector: `metadata.name=${this.ref.name}` },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: this.namespace,
+        fieldSelector: `metadata.name=${this.ref.name}`,
+      },
       (event) => {
         if (event.type === 'SYNC') onChange(parseRecord(event.objects[0]));
         else onChange(parseRecord(event.type === 'DELETED' ? undefined : event.object));

@@ -3,7 +3,13 @@
 // for time-based rules (the readiness budget). Strategies use it for rolling updates and for waiting until
 // a canary or an idle color is ready.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { diagnoseDeployment, diagnosePods, readinessTimeoutFor, type DeploymentConditionLike, type PodLike } from './diagnose.js';
+import {
+  type DeploymentConditionLike,
+  diagnoseDeployment,
+  diagnosePods,
+  type PodLike,
+  readinessTimeoutFor,
+} from './diagnose.js';
 import { type StepContext, StepFailure } from './strategy.js';
 import type { Diagnosis, VersionRef } from './types.js';
 
@@ -60,7 +66,8 @@ export interface RolloutTarget {
   diagnose: boolean;
 }
 
-const isReady = (p: PodLike) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const isReady = (p: PodLike) =>
+  p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /** Pure: where a Deployment's rollout stands. Mirrors `kubectl rollout status`, plus pod failure diagnosis. */
 export function evaluateRollout(
@@ -83,7 +90,8 @@ export function evaluateRollout(
     const diagnosis = diagnosePods(ours, opts);
     if (diagnosis) return { state: 'failed', counts, diagnosis };
   }
-  if (!target.templateMatches(dep.spec?.template)) return { state: 'progressing', counts, waitingFor: 'the new pod template' };
+  if (!target.templateMatches(dep.spec?.template))
+    return { state: 'progressing', counts, waitingFor: 'the new pod template' };
   // Conditions and counts describe an older generation until the controller has observed this one.
   if ((st.observedGeneration ?? 0) < (dep.metadata?.generation ?? 0)) {
     return { state: 'progressing', counts, waitingFor: 'the deployment controller to observe the change' };
@@ -91,10 +99,20 @@ export function evaluateRollout(
   const deadline = diagnoseDeployment(st.conditions);
   if (deadline) return { state: 'failed', counts, diagnosis: deadline };
   const { desired, updated, available, total } = counts;
-  if (updated < desired) return { state: 'progressing', counts, waitingFor: `${updated} of ${desired} new replicas updated` };
-  if (total > updated) return { state: 'progressing', counts, waitingFor: `${total - updated} old replicas pending termination` };
+  if (updated < desired)
+    return { state: 'progressing', counts, waitingFor: `${updated} of ${desired} new replicas updated` };
+  if (total > updated)
+    return {
+      state: 'progressing',
+      counts,
+      waitingFor: `${total - updated} old replicas pending termination`,
+    };
   if (available < updated || (st.unavailableReplicas ?? 0) > 0) {
-    return { state: 'progressing', counts, waitingFor: `${available} of ${updated} updated replicas available` };
+    return {
+      state: 'progressing',
+      counts,
+      waitingFor: `${available} of ${updated} updated replicas available`,
+    };
   }
   return { state: 'complete', counts };
 }
@@ -108,10 +126,19 @@ const selectorString = (labels: Record<string, string>) =>
  * Watches the Deployment and its pods until the rollout completes (resolves) or fails (throws StepFailure
  * with the diagnosis and the failing pod's last log lines). Stops with the step's signal.
  */
-export async function awaitRollout(ctx: StepContext, name: string, target: RolloutTarget): Promise<RolloutCounts> {
+export async function awaitRollout(
+  ctx: StepContext,
+  name: string,
+  target: RolloutTarget,
+): Promise<RolloutCounts> {
   const { cluster, clock, config, tuning } = ctx;
   const namespace = config.namespace;
-  const first = await cluster.get<DeploymentLike>({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace });
+  const first = await cluster.get<DeploymentLike>({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    name,
+    namespace,
+  });
   if (!first) throw new Error(`Deployment ${namespace}/${name} does not exist`);
   const podSelector = selectorString(first.spec?.selector?.matchLabels ?? {});
   const readinessTimeoutMs = tuning.readinessTimeoutMs ?? readinessTimeoutFor(config.probes.readiness);

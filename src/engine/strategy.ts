@@ -33,7 +33,9 @@ export interface StepContext {
   readonly tuning: EngineTuning;
   emit(event: StepEvent): void;
   /** Persists fields of the current release (e.g. `data`, `from`, `weights`) before the step goes on. */
-  save(patch: Partial<Pick<ReleaseState, 'from' | 'data' | 'weights' | 'measurements'>>): Promise<ReleaseState>;
+  save(
+    patch: Partial<Pick<ReleaseState, 'from' | 'data' | 'weights' | 'measurements'>>,
+  ): Promise<ReleaseState>;
 }
 
 /** A step either finishes (void) or asks to wait for `kdeploy promote` (canary pause without duration). */
@@ -84,7 +86,9 @@ export function registerStrategy(name: string, load: () => Promise<Strategy>): v
 export async function loadStrategy(name: string): Promise<Strategy> {
   const load = registry.get(name);
   if (!load) {
-    throw Object.assign(new Error(`unknown strategy "${name}" (known: ${[...registry.keys()].join(', ')})`), { exitCode: 2 });
+    throw Object.assign(new Error(`unknown strategy "${name}" (known: ${[...registry.keys()].join(', ')})`), {
+      exitCode: 2,
+    });
   }
   return load();
 }

@@ -110,10 +110,32 @@ interface EventBase {
 
 export type ReleaseEvent = EventBase &
   (
-    | { type: 'release-started'; strategy: StrategyKind; from: VersionRef | null; to: VersionRef; steps: string[]; resumed: boolean }
+    | {
+        type: 'release-started';
+        strategy: StrategyKind;
+        from: VersionRef | null;
+        to: VersionRef;
+        steps: string[];
+        resumed: boolean;
+      }
     | { type: 'step-started'; index: number; step: string; total: number; rollback: boolean }
-    | { type: 'step-completed'; index: number; step: string; total: number; rollback: boolean; durationMs: number }
-    | { type: 'pods'; version: string; ready: number; desired: number; updated: number; available: number; total: number }
+    | {
+        type: 'step-completed';
+        index: number;
+        step: string;
+        total: number;
+        rollback: boolean;
+        durationMs: number;
+      }
+    | {
+        type: 'pods';
+        version: string;
+        ready: number;
+        desired: number;
+        updated: number;
+        available: number;
+        total: number;
+      }
     | { type: 'weight'; canary: number; stable: number; verified: boolean }
     | { type: 'measurement'; metric: string; values: number[]; verdict: string }
     | { type: 'failure-diagnosed'; diagnosis: Diagnosis }

@@ -35,7 +35,10 @@ function kubeconfigFor(url: string, name: string): string {
 }
 
 /** One kill point: release v1→`to` killed after mutation k, then resume. Returns whether the kill happened. */
-async function tryKillPoint(k: number, to: string): Promise<{ killed: boolean; converged: boolean; detail: string }> {
+async function tryKillPoint(
+  k: number,
+  to: string,
+): Promise<{ killed: boolean; converged: boolean; detail: string }> {
   const config = appConfig(sim);
   const { namespace } = config;
   expect((await releaseTo(sim, config, 'v1')).outcome).toBe('completed');
@@ -43,20 +46,45 @@ async function tryKillPoint(k: number, to: string): Promise<{ killed: boolean; c
   writeFileSync(file, stringify(config));
   let child: ChildProcess | undefined;
   const proxy = await killingProxy(sim.url, k, () => child);
-  const first = await runCli(['rolling', '--to', to, '-f', file, '--kubeconfig', kubeconfigFor(proxy.url, `proxy-${namespace}`), '-o', 'ndjson'], (c) => {
-    child = c;
-  });
+  const first = await runCli(
+    [
+      'rolling',
+      '--to',
+      to,
+      '-f',
+      file,
+      '--kubeconfig',
+      kubeconfigFor(proxy.url, `proxy-${namespace}`),
+      '-o',
+      'ndjson',
+    ],
+    (c) => {
+      child = c;
+    },
+  );
   proxy.close();
   const killed = proxy.killed();
   if (killed) {
-    const again = await runCli(['resume', 'web', '-n', namespace, '--kubeconfig', kubeconfigFor(sim.url, 'direct'), '-o', 'ndjson']);
-    if (again.code === null || again.code > 4) return { killed, converged: false, detail: `resume exited ${again.code}: ${again.out}` };
+    const again = await runCli([
+      'resume',
+      'web',
+      '-n',
+      namespace,
+      '--kubeconfig',
+      kubeconfigFor(sim.url, 'direct'),
+      '-o',
+      'ndjson',
+    ]);
+    if (again.code === null || again.code > 4)
+      return { killed, converged: false, detail: `resume exited ${again.code}: ${again.out}` };
   } else if (first.code === null || first.code > 1) {
     return { killed, converged: false, detail: `unkilled run exited ${first.code}: ${first.out}` };
   }
   const c = cluster(sim, namespace);
   const state = await appState(c, namespace);
-  const record = parseRecord(await c.get({ apiVersion: 'v1', kind: 'ConfigMap', name: recordName('web'), namespace }));
+  const record = parseRecord(
+    await c.get({ apiVersion: 'v1', kind: 'ConfigMap', name: recordName('web'), namespace }),
+  );
   const current = record.current;
   const expected = current?.phase === 'completed' ? current.to.version : current?.from?.version;
   const converged =
@@ -104,7 +132,9 @@ describe('crash safety of a rolling release (CLI killed after each mutating requ
     expect(r.converged).toBe(r.tried);
   });
 
-  it('converges at every kill point of a failing release, including its rollback', { timeout: 300_000 }, async () => {
+  it('converges at every kill point of a failing release, including its rollback', {
+    timeout: 300_000,
+  }, async () => {
     const r = await allKillPoints('crash-v2');
     console.log(`crash safety (v1→crash-v2, rolled back): ${r.converged}/${r.tried} kill points converged`);
     expect(r.failures).toEqual([]);
@@ -114,7 +144,9 @@ describe('crash safety of a rolling release (CLI killed after each mutating requ
 });
 
 describe('two CLI processes releasing one app at once', () => {
-  it('exactly one proceeds; the other exits 6 within 2 s naming the holder', { timeout: 60_000 }, async () => {
+  it('exactly one proceeds; the other exits 6 within 2 s naming the holder', {
+    timeout: 60_000,
+  }, async () => {
     const config = appConfig(sim);
     expect((await releaseTo(sim, config, 'v1')).outcome).toBe('completed');
     const file = join(dir, `kdeploy-${config.namespace}.yaml`);
@@ -141,12 +173,23 @@ describe('two CLI processes releasing one app at once', () => {
 });
 
 describe('kdeploy status', () => {
-  it('prints the release, the Deployment, its pods and the lock as text and JSON', { timeout: 60_000 }, async () => {
+  it('prints the release, the Deployment, its pods and the lock as text and JSON', {
+    timeout: 60_000,
+  }, async () => {
     const config = appConfig(sim);
     expect((await releaseTo(sim, config, 'v1')).outcome).toBe('completed');
     expect((await releaseTo(sim, config, 'crash-v2')).outcome).toBe('failed');
     const kubeconfig = kubeconfigFor(sim.url, 'direct');
-    const json = await runCli(['status', 'web', '-n', config.namespace, '--kubeconfig', kubeconfig, '-o', 'json']);
+    const json = await runCli([
+      'status',
+      'web',
+      '-n',
+      config.namespace,
+      '--kubeconfig',
+      kubeconfig,
+      '-o',
+      'json',
+    ]);
     expect(json.code).toBe(0);
     const report = JSON.parse(json.out);
     expect(report).toMatchObject({
@@ -160,7 +203,18 @@ describe('kdeploy status', () => {
     expect(text.out).toContain('crash-v2  failed');
     expect(text.out).toMatch(/reason: container web of pod \S+ is crash-looping/);
     // --until completed on a failed release exits 1 at once.
-    const until = await runCli(['status', 'web', '-n', config.namespace, '--kubeconfig', kubeconfig, '--until', 'completed', '-o', 'json']);
+    const until = await runCli([
+      'status',
+      'web',
+      '-n',
+      config.namespace,
+      '--kubeconfig',
+      kubeconfig,
+      '--until',
+      'completed',
+      '-o',
+      'json',
+    ]);
     expect(until.code).toBe(1);
   });
 });

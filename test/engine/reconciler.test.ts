@@ -9,9 +9,25 @@ import type { Cluster } from '../../src/kube/cluster.js';
 
 function release(patch: Partial<ReleaseState> = {}): ReleaseState {
   return {
-    id: 'r1', app: 'web', namespace: 'default', strategy: 'rolling', kind: 'release', from: { version: 'v1', image: 'web:v1' }, to: { version: 'v2', image: 'web:v2' },
-    phase: 'running', step: 0, stepState: 'pending', steps: ['a', 'b'], rollbackSteps: ['undo'], startedAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z',
-    requests: {}, measurements: [], data: {}, config: {}, ...patch,
+    id: 'r1',
+    app: 'web',
+    namespace: 'default',
+    strategy: 'rolling',
+    kind: 'release',
+    from: { version: 'v1', image: 'web:v1' },
+    to: { version: 'v2', image: 'web:v2' },
+    phase: 'running',
+    step: 0,
+    stepState: 'pending',
+    steps: ['a', 'b'],
+    rollbackSteps: ['undo'],
+    startedAt: '2026-01-01T00:00:00Z',
+    updatedAt: '2026-01-01T00:00:00Z',
+    requests: {},
+    measurements: [],
+    data: {},
+    config: {},
+    ...patch,
   };
 }
 const counts = { steps: 2, rollback: 1 };
@@ -19,26 +35,46 @@ const counts = { steps: 2, rollback: 1 };
 describe('decide', () => {
   it('walks the steps, then completes', () => {
     expect(decide(release(), counts)).toEqual({ kind: 'run', list: 'steps', index: 0 });
-    expect(decide(release({ step: 1, stepState: 'started' }), counts)).toEqual({ kind: 'run', list: 'steps', index: 1 });
+    expect(decide(release({ step: 1, stepState: 'started' }), counts)).toEqual({
+      kind: 'run',
+      list: 'steps',
+      index: 1,
+    });
     expect(decide(release({ step: 2 }), counts)).toEqual({ kind: 'finish', phase: 'completed' });
     expect(decide(release({ phase: 'completed' }), counts)).toEqual({ kind: 'done' });
   });
 
   it('turns an abort request into a rollback, except while already rolling back', () => {
     const abort = { at: '2026-01-01T00:01:00Z', by: 'alice' };
-    expect(decide(release({ step: 1, requests: { abort } }), counts)).toMatchObject({ kind: 'start-rollback', outcome: 'aborted', reason: expect.stringContaining('alice') });
-    expect(decide(release({ phase: 'paused', requests: { abort } }), counts)).toMatchObject({ kind: 'start-rollback' });
-    expect(decide(release({ phase: 'rolling-back', outcome: 'aborted', requests: { abort } }), counts)).toEqual({ kind: 'run', list: 'rollback', index: 0 });
+    expect(decide(release({ step: 1, requests: { abort } }), counts)).toMatchObject({
+      kind: 'start-rollback',
+      outcome: 'aborted',
+      reason: expect.stringContaining('alice'),
+    });
+    expect(decide(release({ phase: 'paused', requests: { abort } }), counts)).toMatchObject({
+      kind: 'start-rollback',
+    });
+    expect(
+      decide(release({ phase: 'rolling-back', outcome: 'aborted', requests: { abort } }), counts),
+    ).toEqual({ kind: 'run', list: 'rollback', index: 0 });
   });
 
   it('finishes a rollback with the outcome chosen when it started', () => {
-    expect(decide(release({ phase: 'rolling-back', step: 1, outcome: 'failed' }), counts)).toEqual({ kind: 'finish', phase: 'failed' });
-    expect(decide(release({ phase: 'rolling-back', step: 1, outcome: 'aborted' }), counts)).toEqual({ kind: 'finish', phase: 'aborted' });
+    expect(decide(release({ phase: 'rolling-back', step: 1, outcome: 'failed' }), counts)).toEqual({
+      kind: 'finish',
+      phase: 'failed',
+    });
+    expect(decide(release({ phase: 'rolling-back', step: 1, outcome: 'aborted' }), counts)).toEqual({
+      kind: 'finish',
+      phase: 'aborted',
+    });
   });
 
   it('waits in a pause until promoted', () => {
     expect(decide(release({ phase: 'paused' }), counts)).toEqual({ kind: 'wait-promote' });
-    expect(decide(release({ phase: 'paused', requests: { promote: { at: 'x', by: 'bob' } } }), counts)).toEqual({ kind: 'promote' });
+    expect(
+      decide(release({ phase: 'paused', requests: { promote: { at: 'x', by: 'bob' } } }), counts),
+    ).toEqual({ kind: 'promote' });
   });
 });
 
@@ -49,8 +85,12 @@ function harness(opts: { fail?: string; block?: string; pause?: string } = {}) {
     name,
     async run(ctx) {
       ran.push(name);
-      if (name === opts.fail) throw new StepFailure(`${name} broke`, { reason: 'CrashLoopBackOff', message: `${name} broke` });
-      if (name === opts.block) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+      if (name === opts.fail)
+        throw new StepFailure(`${name} broke`, { reason: 'CrashLoopBackOff', message: `${name} broke` });
+      if (name === opts.block)
+        await new Promise((_, reject) =>
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+        );
       if (name === opts.pause) return { pause: 'waiting for promote' };
     },
   });
@@ -59,7 +99,8 @@ function harness(opts: { fail?: string; block?: string; pause?: string } = {}) {
   const clock = new VirtualClock({ start: Date.parse('2026-01-01T00:00:00Z') });
   const hub = new EventHub();
   const deps = { cluster: {} as Cluster, records, clock, reporter: hub };
-  const seed = (patch: Partial<ReleaseState> = {}) => records.update((r) => startRelease(r, release({ steps: ['a', 'b', 'c'], ...patch }), 10));
+  const seed = (patch: Partial<ReleaseState> = {}) =>
+    records.update((r) => startRelease(r, release({ steps: ['a', 'b', 'c'], ...patch }), 10));
   return { ran, plan, records, clock, hub, deps, seed };
 }
 
@@ -68,13 +109,34 @@ describe('drive', () => {
     const h = harness();
     await h.seed();
     const states: string[] = [];
-    h.records.watch((r) => r.current && states.push(`${r.current.phase}:${r.current.step}:${r.current.stepState}`), new AbortController().signal);
+    h.records.watch(
+      (r) => r.current && states.push(`${r.current.phase}:${r.current.step}:${r.current.stepState}`),
+      new AbortController().signal,
+    );
     const result = await drive(h.deps, h.plan);
     expect(result.outcome).toBe('completed');
     expect(h.ran).toEqual(['a', 'b', 'c']);
     // The intent (started) is persisted before each step acts.
-    expect(states).toEqual(['running:0:pending', 'running:0:started', 'running:1:pending', 'running:1:started', 'running:2:pending', 'running:2:started', 'running:3:pending', 'completed:3:pending']);
-    expect(h.hub.events.map((e) => e.type)).toEqual(['release-started', 'step-started', 'step-completed', 'step-started', 'step-completed', 'step-started', 'step-completed', 'completed']);
+    expect(states).toEqual([
+      'running:0:pending',
+      'running:0:started',
+      'running:1:pending',
+      'running:1:started',
+      'running:2:pending',
+      'running:2:started',
+      'running:3:pending',
+      'completed:3:pending',
+    ]);
+    expect(h.hub.events.map((e) => e.type)).toEqual([
+      'release-started',
+      'step-started',
+      'step-completed',
+      'step-started',
+      'step-completed',
+      'step-started',
+      'step-completed',
+      'completed',
+    ]);
   });
 
   it('resumes at the started step after a crash', async () => {
@@ -92,7 +154,11 @@ describe('drive', () => {
     expect(result.reason).toBe('b broke');
     expect(h.ran).toEqual(['a', 'b', 'undo']);
     const current = (await h.records.read()).current!;
-    expect(current).toMatchObject({ phase: 'failed', outcome: 'failed', diagnosis: { reason: 'CrashLoopBackOff' } });
+    expect(current).toMatchObject({
+      phase: 'failed',
+      outcome: 'failed',
+      diagnosis: { reason: 'CrashLoopBackOff' },
+    });
     expect(h.hub.events.map((e) => e.type)).toContain('failure-diagnosed');
   });
 
@@ -115,7 +181,11 @@ describe('drive', () => {
     await h.clock.advance(60_000);
     const result = await run;
     expect(result.outcome).toBe('suspended');
-    expect((await h.records.read()).current).toMatchObject({ phase: 'running', step: 1, stepState: 'started' });
+    expect((await h.records.read()).current).toMatchObject({
+      phase: 'running',
+      step: 1,
+      stepState: 'started',
+    });
   });
 
   it('returns paused with until=paused, and continues after promote', async () => {

@@ -8,7 +8,10 @@ let sim: SimulatedCluster;
 beforeAll(async () => {
   // Slow enough readiness that the rollout spans several measurements.
   sim = await startSimulatedCluster({
-    scenario: { pods: { startDelay: '50ms', readyDelay: '600ms' }, metrics: { default: { errorRate: 0.001 }, versions: { 'bad*': { errorRate: 0.3 } } } },
+    scenario: {
+      pods: { startDelay: '50ms', readyDelay: '600ms' },
+      metrics: { default: { errorRate: 0.001 }, versions: { 'bad*': { errorRate: 0.3 } } },
+    },
   });
 });
 afterAll(async () => {
@@ -21,14 +24,27 @@ function withAnalysis() {
       metrics: [
         {
           name: 'error-rate',
-          provider: { prometheus: { address: sim.url, query: 'kdeploy_error_rate{namespace="{{namespace}}",app="{{app}}",version="{{canaryVersion}}"}' } },
+          provider: {
+            prometheus: {
+              address: sim.url,
+              query:
+                'kdeploy_error_rate{namespace="{{namespace}}",app="{{app}}",version="{{canaryVersion}}"}',
+            },
+          },
           interval: '250ms',
           initialDelay: '700ms',
           successCondition: 'result < 0.05',
         },
       ],
     },
-    strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadline: '30s', analysis: { metrics: ['error-rate'] } } },
+    strategy: {
+      rolling: {
+        maxSurge: 1,
+        maxUnavailable: 0,
+        progressDeadline: '30s',
+        analysis: { metrics: ['error-rate'] },
+      },
+    },
   });
 }
 
@@ -45,6 +61,11 @@ describe('analysis during a rolling release', () => {
     expect(bad).toMatchObject({ outcome: 'failed', exitCode: 1, version: 'v2' });
     expect(bad.reason).toMatch(/background analysis failed/);
     expect(bad.events.find((e) => e.type === 'measurement' && e.values[0] === 0.3)).toBeDefined();
-    expect(await appState(c, config.namespace)).toMatchObject({ version: 'v2', podVersions: ['v2'], readyPods: 3, lockHolder: null });
+    expect(await appState(c, config.namespace)).toMatchObject({
+      version: 'v2',
+      podVersions: ['v2'],
+      readyPods: 3,
+      lockHolder: null,
+    });
   });
 });

@@ -12,7 +12,11 @@ import { selectContext } from '../../src/kube/kubeconfig.js';
 import { type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
 import { resourceByName } from '../../src/sim/resources.js';
 
-export const FAST_PODS = { startDelay: '50ms', readyDelay: '100ms', crashLoop: { runFor: '100ms', backoff: '200ms', maxBackoff: '1s' } };
+export const FAST_PODS = {
+  startDelay: '50ms',
+  readyDelay: '100ms',
+  crashLoop: { runFor: '100ms', backoff: '200ms', maxBackoff: '1s' },
+};
 
 export async function startSim(): Promise<SimulatedCluster> {
   return startSimulatedCluster({ scenario: { pods: FAST_PODS }, seed: 3 });
@@ -20,7 +24,10 @@ export async function startSim(): Promise<SimulatedCluster> {
 
 let counter = 0;
 /** A fresh namespace and app config per test, so tests share one simulator. */
-export function appConfig(sim: SimulatedCluster, patch: Partial<KdeployConfigInput> = {}): KdeployConfigInput & { namespace: string } {
+export function appConfig(
+  sim: SimulatedCluster,
+  patch: Partial<KdeployConfigInput> = {},
+): KdeployConfigInput & { namespace: string } {
   const namespace = `t${++counter}-${process.pid % 1000}`;
   sim.api.create(resourceByName('namespaces'), undefined, { metadata: { name: namespace } });
   return {
@@ -38,11 +45,22 @@ export function cluster(sim: SimulatedCluster, namespace: string): Cluster {
 }
 
 /** Options every engine call in tests shares: the simulator, a short readiness budget and lease. */
-export function runOptions(sim: SimulatedCluster): Pick<ReleaseOptions, 'kubeconfig' | 'tuning' | 'leaseSeconds'> & AppOptions {
-  return { kubeconfig: sim.kubeConfig(), tuning: { readinessTimeoutMs: 1500, recheckMs: 100 }, leaseSeconds: 15 };
+export function runOptions(
+  sim: SimulatedCluster,
+): Pick<ReleaseOptions, 'kubeconfig' | 'tuning' | 'leaseSeconds'> & AppOptions {
+  return {
+    kubeconfig: sim.kubeConfig(),
+    tuning: { readinessTimeoutMs: 1500, recheckMs: 100 },
+    leaseSeconds: 15,
+  };
 }
 
-export function releaseTo(sim: SimulatedCluster, config: object, to: string, extra: Partial<ReleaseOptions> = {}) {
+export function releaseTo(
+  sim: SimulatedCluster,
+  config: object,
+  to: string,
+  extra: Partial<ReleaseOptions> = {},
+) {
   return release({ ...runOptions(sim), config, strategy: 'rolling', to, ...extra });
 }
 
@@ -60,9 +78,23 @@ export interface AppState {
 export async function appState(c: Cluster, namespace: string, app = 'web'): Promise<AppState> {
   const [cm, dep, pods, lease] = await Promise.all([
     c.get({ apiVersion: 'v1', kind: 'ConfigMap', name: recordName(app), namespace }),
-    c.get<KubernetesObject & { spec: { replicas: number; template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> } } } }>({ apiVersion: 'apps/v1', kind: 'Deployment', name: app, namespace }),
-    c.list<KubernetesObject & { status?: { conditions?: { type: string; status: string }[] } }>('v1', 'Pod', { namespace }),
-    c.get<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: `kdeploy-${app}`, namespace }),
+    c.get<
+      KubernetesObject & {
+        spec: {
+          replicas: number;
+          template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> } };
+        };
+      }
+    >({ apiVersion: 'apps/v1', kind: 'Deployment', name: app, namespace }),
+    c.list<KubernetesObject & { status?: { conditions?: { type: string; status: string }[] } }>('v1', 'Pod', {
+      namespace,
+    }),
+    c.get<LeaseObject>({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      name: `kdeploy-${app}`,
+      namespace,
+    }),
   ]);
   const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
   return {
@@ -70,7 +102,9 @@ export async function appState(c: Cluster, namespace: string, app = 'web'): Prom
     version: dep?.spec.template.metadata.labels['kdeploy.dev/version'],
     releaseAnnotation: dep?.spec.template.metadata.annotations?.[RELEASE_ANNOTATION],
     podVersions: [...new Set(live.map((p) => p.metadata?.labels?.['kdeploy.dev/version'] ?? ''))].sort(),
-    readyPods: live.filter((p) => p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')).length,
+    readyPods: live.filter((p) =>
+      p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'),
+    ).length,
     desired: dep?.spec.replicas ?? 0,
     lockHolder: lease?.spec?.holderIdentity,
   };

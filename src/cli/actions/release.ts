@@ -1,14 +1,26 @@
 // The CLI front end of the engine's operations: flags in, events rendered, exit code out. No deployment
 // logic lives here.
 import type { ArgumentsCamelCase } from 'yargs';
-import { type AppOptions, abort, pause, promote, type ReleaseRun, release, resume, rollback, type StatusReport, status, watchStatus } from '../../engine/api.js';
+import {
+  type AppOptions,
+  abort,
+  pause,
+  promote,
+  type ReleaseRun,
+  release,
+  resume,
+  rollback,
+  type StatusReport,
+  status,
+  watchStatus,
+} from '../../engine/api.js';
 import { ExitCode } from '../../engine/exit-codes.js';
 import type { ReleaseEvent, StrategyKind } from '../../engine/types.js';
 import type { GlobalArgs } from '../args.js';
 import { colorsFor } from '../console.js';
 import { CommandExit } from '../render/exit.js';
-import { formatStatus } from '../render/status.js';
 import { createRenderer } from '../render/index.js';
+import { formatStatus } from '../render/status.js';
 
 type Args<T = object> = ArgumentsCamelCase<GlobalArgs & T>;
 
@@ -97,12 +109,18 @@ function untilReached(r: StatusReport, until: 'completed' | 'paused'): ExitCode 
   return undefined;
 }
 
-export async function statusAction(args: Args<{ app?: string; watch: boolean; until?: string }>): Promise<void> {
+export async function statusAction(
+  args: Args<{ app?: string; watch: boolean; until?: string }>,
+): Promise<void> {
   const until = args.until as 'completed' | 'paused' | undefined;
   const opts = appOptions(args);
   const c = colorsFor(args, process.stdout);
   const print = (r: StatusReport) => {
-    process.stdout.write(args.output === 'text' ? formatStatus(r, c) : `${JSON.stringify(r, null, args.output === 'json' ? 2 : 0)}\n`);
+    process.stdout.write(
+      args.output === 'text'
+        ? formatStatus(r, c)
+        : `${JSON.stringify(r, null, args.output === 'json' ? 2 : 0)}\n`,
+    );
   };
   if (!args.watch && !until) {
     print(await status(opts));

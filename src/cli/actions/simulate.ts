@@ -2,9 +2,9 @@
 // in virtual time (a 10-minute release rehearses in well under a second) and reports the virtual duration;
 // demo runs in real time so a newcomer can watch a release go by.
 import type { ArgumentsCamelCase } from 'yargs';
+import { formatDuration } from '../../config/duration.js';
 import { loadConfig } from '../../config/load.js';
 import { release } from '../../engine/api.js';
-import { formatDuration } from '../../config/duration.js';
 import { RealClock, VirtualClock } from '../../engine/clock.js';
 import { ExitCode } from '../../engine/exit-codes.js';
 import type { Clock } from '../../engine/ports.js';
@@ -23,12 +23,28 @@ const STABLE_TAG = 'stable';
  * Runs one release on a fresh simulated cluster: first the stable version (quietly), then `to`. `input` is
  * the config as the user wrote it (a path or an object); `namespace` is where it lands once validated.
  */
-async function rehearse(args: GlobalArgs, input: string | object, namespace: string, strategy: StrategyKind, to: string, sim: SimulatedCluster, clock: Clock) {
+async function rehearse(
+  args: GlobalArgs,
+  input: string | object,
+  namespace: string,
+  strategy: StrategyKind,
+  to: string,
+  sim: SimulatedCluster,
+  clock: Clock,
+) {
   const namespaces = resourceByName('namespaces');
-  if (!sim.api.find(namespaces, undefined, namespace)) sim.api.create(namespaces, undefined, { metadata: { name: namespace } });
-  const base = { config: input, namespace: args.namespace, kubeconfig: sim.kubeConfig(), clock, strategy } as const;
+  if (!sim.api.find(namespaces, undefined, namespace))
+    sim.api.create(namespaces, undefined, { metadata: { name: namespace } });
+  const base = {
+    config: input,
+    namespace: args.namespace,
+    kubeconfig: sim.kubeConfig(),
+    clock,
+    strategy,
+  } as const;
   const seeded = await release({ ...base, strategy: 'rolling', to: STABLE_TAG });
-  if (seeded.outcome !== 'completed') throw new Error(`the simulated cluster could not start the stable version: ${seeded.reason}`);
+  if (seeded.outcome !== 'completed')
+    throw new Error(`the simulated cluster could not start the stable version: ${seeded.reason}`);
   const c = colorsFor(args, process.stdout);
   const renderer = createRenderer(args.output, process.stdout, c);
   const result = await release({ ...base, to, onEvent: (e) => renderer.onEvent(e) });
@@ -38,14 +54,36 @@ async function rehearse(args: GlobalArgs, input: string | object, namespace: str
   return { result, durationMs: Date.parse(finishedAt ?? startedAt) - Date.parse(startedAt) };
 }
 
-export async function simulateAction(args: ArgumentsCamelCase<GlobalArgs & { strategy?: string; to?: string; scenario?: string }>): Promise<void> {
-  const loaded = await loadConfig({ file: args.file, to: args.to, namespace: args.namespace, purpose: 'release' });
+export async function simulateAction(
+  args: ArgumentsCamelCase<GlobalArgs & { strategy?: string; to?: string; scenario?: string }>,
+): Promise<void> {
+  const loaded = await loadConfig({
+    file: args.file,
+    to: args.to,
+    namespace: args.namespace,
+    purpose: 'release',
+  });
   printWarnings(args, loaded.warnings);
   const clock = new VirtualClock({ autoAdvance: true });
-  const sim = await startSimulatedCluster({ clock, scenario: args.scenario, namespace: loaded.config.namespace });
+  const sim = await startSimulatedCluster({
+    clock,
+    scenario: args.scenario,
+    namespace: loaded.config.namespace,
+  });
   try {
-    const { result, durationMs } = await rehearse(args, args.file, loaded.config.namespace, args.strategy as StrategyKind, args.to ?? '', sim, clock);
-    if (args.output === 'text') process.stdout.write(`simulated ${args.strategy} release: ${result.outcome} after ${formatDuration(durationMs)} of virtual time\n`);
+    const { result, durationMs } = await rehearse(
+      args,
+      args.file,
+      loaded.config.namespace,
+      args.strategy as StrategyKind,
+      args.to ?? '',
+      sim,
+      clock,
+    );
+    if (args.output === 'text')
+      process.stdout.write(
+        `simulated ${args.strategy} release: ${result.outcome} after ${formatDuration(durationMs)} of virtual time\n`,
+      );
     if (result.exitCode !== ExitCode.Completed) throw new CommandExit(result.exitCode);
   } finally {
     clock.dispose();

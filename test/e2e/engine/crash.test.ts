@@ -12,8 +12,8 @@ import { release } from '../../../src/engine/api.js';
 import { parseRecord, recordName } from '../../../src/engine/record.js';
 import { Cluster } from '../../../src/kube/cluster.js';
 import { selectContext } from '../../../src/kube/kubeconfig.js';
-import { killingProxy, runCli } from '../../support/kill-proxy.js';
 import { appState } from '../../engine/sim.js';
+import { killingProxy, runCli } from '../../support/kill-proxy.js';
 import { createTestNamespace, deleteTestNamespace, testbedKubeConfig } from '../../testbed/namespace.js';
 
 let dir: string;
@@ -51,28 +51,42 @@ function bedCa(): Buffer | undefined {
 async function tryKillPoint(k: number): Promise<{ killed: boolean; converged: boolean; detail: string }> {
   const namespace = await createTestNamespace(`crash-${k}`);
   namespaces.push(namespace);
-  const config = { app: 'web', namespace, image: { repository: 'registry.example/web' }, replicas: 2, strategy: { rolling: { maxSurge: 1, maxUnavailable: 0 } } };
-  expect((await release({ config, strategy: 'rolling', to: 'v1', kubeconfig: testbedKubeConfig() })).outcome).toBe('completed');
+  const config = {
+    app: 'web',
+    namespace,
+    image: { repository: 'registry.example/web' },
+    replicas: 2,
+    strategy: { rolling: { maxSurge: 1, maxUnavailable: 0 } },
+  };
+  expect(
+    (await release({ config, strategy: 'rolling', to: 'v1', kubeconfig: testbedKubeConfig() })).outcome,
+  ).toBe('completed');
   const file = join(dir, `kdeploy-${namespace}.yaml`);
   writeFileSync(file, stringify(config));
   const server = testbedKubeConfig().getCurrentCluster()!.server;
   let child: ChildProcess | undefined;
   const proxy = await killingProxy(server, k, () => child, bedCa());
-  const first = await runCli(['rolling', '--to', 'v2', '-f', file, '--kubeconfig', kubeconfigVia(proxy.url, `proxy-${namespace}`)], (c) => {
-    child = c;
-  });
+  const first = await runCli(
+    ['rolling', '--to', 'v2', '-f', file, '--kubeconfig', kubeconfigVia(proxy.url, `proxy-${namespace}`)],
+    (c) => {
+      child = c;
+    },
+  );
   proxy.close();
   const killed = proxy.killed();
   const admin = process.env.KDEPLOY_TESTBED_KUBECONFIG!;
   if (killed) {
     const again = await runCli(['resume', 'web', '-n', namespace, '--kubeconfig', admin]);
-    if (again.code !== 0) return { killed, converged: false, detail: `k=${k}: resume exited ${again.code}: ${again.out}` };
+    if (again.code !== 0)
+      return { killed, converged: false, detail: `k=${k}: resume exited ${again.code}: ${again.out}` };
   } else if (first.code !== 0) {
     return { killed, converged: false, detail: `k=${k}: unkilled run exited ${first.code}: ${first.out}` };
   }
   const c = new Cluster(selectContext(testbedKubeConfig(), { namespace }));
   const state = await appState(c, namespace);
-  const current = parseRecord(await c.get({ apiVersion: 'v1', kind: 'ConfigMap', name: recordName('web'), namespace })).current;
+  const current = parseRecord(
+    await c.get({ apiVersion: 'v1', kind: 'ConfigMap', name: recordName('web'), namespace }),
+  ).current;
   const expected = current?.phase === 'completed' ? current.to.version : current?.from?.version;
   const converged =
     !!current &&
@@ -97,7 +111,9 @@ describe('crash safety on the real control plane', () => {
       }
       if (batch.some((r) => !r.killed)) break;
     }
-    console.log(`crash safety on the real control plane (v1→v2): ${tried - failures.length}/${tried} kill points converged`);
+    console.log(
+      `crash safety on the real control plane (v1→v2): ${tried - failures.length}/${tried} kill points converged`,
+    );
     expect(failures).toEqual([]);
     expect(tried).toBeGreaterThan(8);
   });
