@@ -23,7 +23,7 @@ import {
   type PodTemplate,
   versionOfTemplate,
 } from '../src/engine/rollout.js';
-import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.js';
+import type { Plan, Step, StepContext, StepResult, Strategy } from '../src/engine/strategy.js';
 import type { ReleaseState } from '../src/engine/types.js';
 import { LABELS } from '../src/manifests/view.js';
 import { canaryPodsForWeight } from '../src/traffic/weights.js';
@@ -43,6 +43,7 @@ import {
   shiftTraffic,
   stampedTemplate,
   timedWait,
+  withBackgroundAnalysis,
 } from './progressive.js';
 
 interface CanaryData {
@@ -167,36 +168,40 @@ const createCanary: Step = {
   },
 };
 
-function trafficStep(step: CanaryStep, index: number): Step {
-  const key = `step-${index}`;
-  if ('setWeight' in step) {
-    return {
-      name: `set-weight-${step.setWeight}`,
-      skippable: true,
-      async run(ctx) {
-        if (!data(ctx.release).fresh) await setCanaryWeight(ctx, step.setWeight);
-      },
-    };
-  }
+/** What a configured step does. */
+function trafficWork(
+  step: CanaryStep,
+  index: number,
+): { name: string; work: (ctx: StepContext) => Promise<StepResult> } {
+  if ('setWeight' in step)
+    return { name: `set-weight-${step.setWeight}`, work: (ctx) => setCanaryWeight(ctx, step.setWeight) };
   if ('pause' in step) {
     const ms = step.pause.duration;
+    if (ms === undefined)
+      return { name: 'pause', work: async () => ({ pause: 'canary paused: waiting for kdeploy promote' }) };
+    // A canary that starts failing while nothing else watches it fails the pause at once.
     return {
-      name: ms === undefined ? 'pause' : `pause-${formatDuration(ms)}`,
-      skippable: true,
-      async run(ctx) {
-        if (data(ctx.release).fresh) return;
-        if (ms === undefined) return { pause: 'canary paused: waiting for kdeploy promote' };
-        // A canary that starts failing while nothing else watches it fails the pause at once.
-        await timedWait(ctx, key, ms, { labelSelector: canaryPods(ctx.config) });
-      },
+      name: `pause-${formatDuration(ms)}`,
+      work: (ctx) => timedWait(ctx, `step-${index}`, ms, { labelSelector: canaryPods(ctx.config) }),
     };
   }
   return {
     name: `analysis-${step.analysis.metrics.join('-')}`,
+    work: (ctx) => runStepAnalysis(ctx, step.analysis, `analysis of step ${index + 1}`),
+  };
+}
+
+/** A configured step: skippable by promote, measured by the background analysis from its startingStep on. */
+function trafficStep(step: CanaryStep, index: number): Step {
+  const { name, work } = trafficWork(step, index);
+  return {
+    name,
     skippable: true,
     async run(ctx) {
       if (data(ctx.release).fresh) return;
-      return runStepAnalysis(ctx, step.analysis, `analysis of step ${index + 1}`);
+      const background = ctx.config.strategy.canary.analysis;
+      const measured = background && index >= (background.startingStep ?? 0) ? background : undefined;
+      return withBackgroundAnalysis(ctx, measured, () => work(ctx));
     },
   };
 }

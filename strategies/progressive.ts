@@ -218,34 +218,82 @@ function readinessDeadlines(pods: PodObject[], readinessTimeoutMs: number): numb
   });
 }
 
-/**
- * Runs the named metrics of the analysis section to a verdict. Failed or error fails the step (the release
- * rolls back); inconclusive pauses it for a person to promote or abort (Argo's behaviour).
- */
-export async function runStepAnalysis(ctx: StepContext, ref: AnalysisRef, what: string): Promise<StepResult> {
-  const { runAnalysis } = await import('../src/analysis/runner.js');
+/** The runner's options for the named metrics of the analysis section, bound to this step. */
+function analysisOptions(ctx: StepContext, ref: AnalysisRef, what: string, signal: AbortSignal) {
   const metrics = ctx.config.analysis.metrics.filter((m) => ref.metrics.includes(m.name));
   const unknown = ref.metrics.filter((name) => !metrics.some((m) => m.name === name));
   if (unknown.length) throw new Error(`${what}: no metric named ${unknown.join(', ')} in analysis.metrics`);
   const { release, config } = ctx;
-  const state = await runAnalysis({
+  return {
+    // The schema's metric (a union of known providers) is the runner's MetricDefinition (any registered one).
     metrics: metrics as never,
     clock: ctx.clock,
-    signal: ctx.signal,
+    signal,
     vars: {
       app: config.app,
       namespace: config.namespace,
       stableVersion: release.from?.version ?? '',
       canaryVersion: release.to.version,
     },
+    // Cluster.list constrains its type parameter to KubernetesObject; the provider's PodLister doesn't.
     context: { clock: ctx.clock, cluster: ctx.cluster as never },
-    onMeasurement: (m) =>
+    onMeasurement: (m: { metric: string; values: number[]; phase: string }) =>
       ctx.emit({ type: 'measurement', metric: m.metric, values: m.values, verdict: m.phase }),
-  });
-  if (state.verdict === 'failed' || state.verdict === 'error')
-    throw new StepFailure(`${what} ${state.verdict}: ${state.reason ?? ''}`.trim());
+  };
+}
+
+const verdictFailure = (what: string, state: { verdict: string; reason?: string }) =>
+  state.verdict === 'failed' || state.verdict === 'error'
+    ? new StepFailure(`${what} ${state.verdict}: ${state.reason ?? ''}`.trim())
+    : undefined;
+
+/**
+ * Runs the named metrics of the analysis section to a verdict. Failed or error fails the step (the release
+ * rolls back); inconclusive pauses it for a person to promote or abort (Argo's behaviour).
+ */
+export async function runStepAnalysis(ctx: StepContext, ref: AnalysisRef, what: string): Promise<StepResult> {
+  const { runAnalysis } = await import('../src/analysis/runner.js');
+  const state = await runAnalysis(analysisOptions(ctx, ref, what, ctx.signal));
+  const failure = verdictFailure(what, state);
+  if (failure) throw failure;
   if (state.verdict === 'inconclusive')
     return { pause: `${what} inconclusive: ${state.reason ?? ''}; promote or abort` };
+}
+
+/**
+ * Runs `work` while the background metrics are measured (the canary's `analysis`): a failed or error
+ * verdict fails the step at once; inconclusive pauses the release once the step's work is done.
+ * Measurements start over with each step.
+ */
+export async function withBackgroundAnalysis(
+  ctx: StepContext,
+  ref: AnalysisRef | undefined,
+  work: () => Promise<StepResult>,
+): Promise<StepResult> {
+  if (!ref) return work();
+  const { backgroundAnalysis } = await import('../src/analysis/runner.js');
+  const stop = new AbortController();
+  const what = 'background analysis';
+  const run = backgroundAnalysis(
+    analysisOptions(ctx, ref, what, AbortSignal.any([ctx.signal, stop.signal])),
+  ).start();
+  const failed = run.verdict.then((state) => {
+    const failure = verdictFailure(what, state);
+    if (failure) throw failure;
+    return new Promise<never>(() => {}); // a passing verdict doesn't end the step
+  });
+  try {
+    const result = await Promise.race([work(), failed]);
+    const state = await run.stop();
+    const failure = verdictFailure(what, state);
+    if (failure) throw failure;
+    if (state.verdict === 'inconclusive')
+      return { pause: `${what} inconclusive: ${state.reason ?? ''}; promote or abort` };
+    return result;
+  } finally {
+    stop.abort();
+    failed.catch(() => {});
+  }
 }
 
 /** The router a step acts through: the injected one (tests, library callers), else the configured one. */
