@@ -7,7 +7,7 @@ import type { CodePipelineClient, CodePipelineClientConfig } from '@aws-sdk/clie
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig } from '../src/config/load.js';
-import type { AppOptions, ReleaseOptions, ReleaseResult } from '../src/engine/api.js';
+import type { AppOptions, ReleaseOptions, ReleaseResult, StatusReport } from '../src/engine/api.js';
 import type { ReleaseEvent } from '../src/engine/types.js';
 import {
   chooseArtifact,
@@ -35,6 +35,7 @@ import {
 export interface Engine {
   release(options: ReleaseOptions): PromiseLike<ReleaseResult>;
   resume(options: AppOptions): PromiseLike<ReleaseResult>;
+  status(options: AppOptions): Promise<Pick<StatusReport, 'release'>>;
 }
 
 export interface HandlerOptions {
@@ -153,61 +154,58 @@ export function createHandler(options: HandlerOptions = {}): JobHandler {
     };
     const stop = new AbortController();
     let artifactDir: string | undefined;
-    try {
-      let work: Promise<ReleaseResult>;
+    const keep = (dir: string) => {
+      artifactDir = dir;
+    };
+    /** Everything with I/O, so the watchdog below covers a hanging S3 or EKS call as well as the engine. */
+    const work = async (): Promise<ReleaseResult | JobResult> => {
       if (continuation) {
         Object.assign(track, continuation);
-        const cluster = params.cluster ?? (await fromArtifact(job, params, (d) => (artifactDir = d))).cluster;
+        const cluster = params.cluster ?? (await fromArtifact(job, params, keep)).cluster;
         const kubeconfig = await kube(cluster);
-        const { resume } = await engine();
-        work = Promise.resolve(
-          resume({
-            app: continuation.app,
-            namespace: continuation.namespace,
-            kubeconfig,
-            deadline,
-            signal: stop.signal,
-            onEvent,
-          }),
-        );
-      } else {
-        const input = await fromArtifact(job, params, (d) => (artifactDir = d));
-        track.app = input.app;
-        track.namespace = input.namespace;
-        const kubeconfig = await kube(input.cluster);
-        const { release } = await engine();
-        work = Promise.resolve(
-          release({
-            config: input.configPath,
-            strategy: params.strategy,
-            to: input.to,
-            namespace: params.namespace,
-            kubeconfig,
-            deadline,
-            signal: stop.signal,
-            onEvent,
-          }),
-        );
+        const api = await engine();
+        const target = { app: continuation.app, namespace: continuation.namespace, kubeconfig };
+        // resume() runs whatever release is current: make sure it is still this job's.
+        const current = (await api.status(target)).release?.id;
+        if (current !== continuation.releaseId) {
+          return failure(
+            'JobFailed',
+            `release ${continuation.releaseId} of ${continuation.app} is no longer current (now: ${current ?? 'none'}): someone started another release meanwhile`,
+            continuation.releaseId,
+          );
+        }
+        return api.resume({ ...target, deadline, signal: stop.signal, onEvent });
       }
-      // An engine stuck in a call that ignores the signal must not take the report down with it.
-      work.catch(() => {});
+      const input = await fromArtifact(job, params, keep);
+      track.app = input.app;
+      track.namespace = input.namespace;
+      const kubeconfig = await kube(input.cluster);
+      return (await engine()).release({
+        config: input.configPath,
+        strategy: params.strategy,
+        to: input.to,
+        namespace: params.namespace,
+        kubeconfig,
+        deadline,
+        signal: stop.signal,
+        onEvent,
+      });
+    };
+    try {
+      const running = work();
+      // Work that ignores the signal must not take the report down with it.
+      running.catch(() => {});
       const hardStop = Math.max(0, deadline + margin / 2 - Date.now());
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), hardStop);
       });
-      const outcome = await Promise.race([work, timedOut]).finally(() => clearTimeout(timer));
+      const outcome = await Promise.race([running, timedOut]).finally(() => clearTimeout(timer));
       if (outcome === 'timeout') {
         stop.abort(new Error('the Lambda deadline is near'));
         return timedOutResult(track);
       }
-      if (continuation && outcome.releaseId !== continuation.releaseId) {
-        return failure(
-          'JobFailed',
-          `release ${continuation.releaseId} of ${continuation.app} is no longer current (found ${outcome.releaseId}): another release replaced it`,
-          continuation.releaseId,
-        );
-      }
+      if ('kind' in outcome) return outcome;
       return resultFor(outcome, outcome.release.namespace, {
         ...track,
         paused: outcome.release.phase === 'paused',

@@ -1,11 +1,14 @@
 // The CodePipeline contract of the Lambda, with CodePipeline played by the loopback fake and the engine by a
 // small stand-in that keeps its state outside the handler (as the cluster does): continuation across
 // invocations, one result per invocation, failure types, and the never-throw rule.
+import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler, type Engine, type HandlerOptions } from '../../lambda/create-handler.js';
 import { decodeToken } from '../../lambda/job.js';
 import type { AppOptions, ReleaseOptions, ReleaseResult } from '../../src/engine/api.js';
+import type { ReleaseState } from '../../src/engine/types.js';
 import { CodePipelineFake, type Invoke, type JobRun } from '../support/codepipeline-fake.js';
 
 const CONFIG = 'app: shop\nnamespace: web\nimage:\n  repository: registry.example.com/shop\n';
@@ -80,8 +83,21 @@ function stepEngine(
       calls.push(`resume ${o.app} ${o.namespace}`);
       return run(o.app!, o);
     },
+    async status(o: AppOptions) {
+      return { release: store.has(o.app!) ? ({ id: store.get(o.app!)!.id } as ReleaseState) : null };
+    },
   };
 }
+
+/** For engines whose releases end in the first invocation. */
+const neverResumed = {
+  resume: async (): Promise<never> => {
+    throw new Error('not called');
+  },
+  status: async (): Promise<never> => {
+    throw new Error('not called');
+  },
+};
 
 function handlerWith(engine: Engine, extra: HandlerOptions = {}) {
   return createHandler({
@@ -170,6 +186,29 @@ describe('CodePipeline Lambda handler', () => {
     expect(run.final?.body.outputVariables).toMatchObject({ outcome: 'completed' });
   });
 
+  it('does not resume a release someone else started meanwhile', async () => {
+    const store = new Map<string, { id: string; done: number }>();
+    const calls: string[] = [];
+    const engine = stepEngine(store, 8, 100, calls);
+    const handler = handlerWith(engine);
+    let n = 0;
+    const invoke: Invoke = async (event, context) => {
+      // Between the first and the second invocation a person aborts and starts their own release.
+      if (++n === 2) store.set('shop', { id: 'r-someone', done: 0 });
+      return handler(event, context);
+    };
+    const run = await fake.runJob({ invoke, userParameters: params({ to: 'v2' }), artifact, budgetMs: 800 });
+    expectOneResultPerInvocation(run);
+    expect(run.invocations).toHaveLength(2);
+    expect(calls).toEqual(['release canary v2 ']);
+    expect(run.final?.body.failureDetails).toEqual({
+      type: 'JobFailed',
+      message:
+        'release r-1 of shop is no longer current (now: r-someone): someone started another release meanwhile',
+      externalExecutionId: 'r-1',
+    });
+  });
+
   it('reports a failed release as JobFailed with the release id, once', async () => {
     const engine: Engine = {
       release: async () =>
@@ -182,9 +221,7 @@ describe('CodePipeline Lambda handler', () => {
           reason: 'analysis error-rate failed',
           release: { namespace: 'web' },
         }) as ReleaseResult,
-      resume: async () => {
-        throw new Error('not called');
-      },
+      ...neverResumed,
     };
     const run = await fake.runJob({
       invoke: handlerWith(engine),
@@ -208,9 +245,7 @@ describe('CodePipeline Lambda handler', () => {
         o.onEvent?.({ type: 'release-started', releaseId: 'r-5', app: 'shop', at: 0 } as never);
         throw new TypeError('x'.repeat(9000));
       },
-      resume: async () => {
-        throw new Error('not called');
-      },
+      ...neverResumed,
     };
     const run = await fake.runJob({
       invoke: handlerWith(engine),
@@ -234,9 +269,7 @@ describe('CodePipeline Lambda handler', () => {
       release: async () => {
         throw err;
       },
-      resume: async () => {
-        throw err;
-      },
+      ...neverResumed,
     });
     const types: string[] = [];
     for (const err of [
@@ -329,6 +362,7 @@ describe('CodePipeline Lambda handler', () => {
           version: 'v2',
           release: { namespace: 'web' },
         }) as ReleaseResult,
+      status: async () => ({ release: { id: 'r-7' } as ReleaseState }),
     };
     const started = Date.now();
     const run = await fake.runJob({
@@ -346,6 +380,29 @@ describe('CodePipeline Lambda handler', () => {
     });
     // It stopped waiting at deadline + margin/2, inside the budget.
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('reports in time when S3 never answers', async () => {
+    const silent = createServer(() => {});
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      const handler = handlerWith(stepEngine(new Map(), 1, 1, []), {
+        s3: { endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, region: 'eu-west-1' },
+      });
+      const started = Date.now();
+      const run = await fake.runJob({
+        invoke: handler,
+        userParameters: params({ to: 'v2' }),
+        artifact,
+        budgetMs: 1000,
+      });
+      expectOneResultPerInvocation(run);
+      expect(run.final?.body.failureDetails).toMatchObject({ type: 'SystemUnavailable' });
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      silent.close();
+    }
   });
 
   it('returns normally when even the report fails', async () => {
