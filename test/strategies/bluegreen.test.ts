@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { abort } from '../../src/engine/api.js';
+import type { ReleaseEvent } from '../../src/engine/types.js';
 import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
 
 let b: Bed | undefined;
@@ -77,4 +79,46 @@ describe('blue/green on the simulated cluster', () => {
     expect(await selectors(b)).toMatchObject({ web: 'blue' });
     await expectCapacityKept(watcher);
   });
+
+  it('an abort inside the scale-down window flips back to the warm old colour without restarting it', async () => {
+    b = await bed(appConfig({ bluegreen: { scaleDownDelay: '10m' } }));
+    expect((await b.run('bluegreen', 'v1')).outcome).toBe('completed');
+    const bluePods = async () =>
+      (
+        await b!.cluster.list('v1', 'Pod', { namespace: 'default', labelSelector: 'kdeploy.dev/color=blue' })
+      ).items
+        .map((p) => p.metadata?.name)
+        .sort();
+    const before = await bluePods();
+    const events: ReleaseEvent[] = [];
+    const running = b.run('bluegreen', 'v2', { onEvent: (e) => events.push(e) });
+    await until(() => events.some((e) => e.type === 'step-started' && e.step === 'scale-down-old'));
+    expect(await selectors(b)).toMatchObject({ web: 'green' });
+    const watcher = await b.watchCapacity(4);
+    const aborted = await abort({
+      app: 'web',
+      kubeconfig: b.kc,
+      clock: b.clock,
+      identity: 'oncall',
+      leaseSeconds: 120,
+    });
+    expect(aborted.outcome).toBe('aborted');
+    expect((await running).exitCode).toBe(4);
+    expect(await selectors(b)).toMatchObject({ web: 'blue' });
+    expect(await deployments(b)).toEqual({ 'web-blue': '4×v1', 'web-green': '0×v2' });
+    // The same blue pods serve again: the rollback was a selector flip, not a redeploy.
+    expect(await bluePods()).toEqual(before);
+    await expectCapacityKept(watcher);
+  });
 });
+
+function until(cond: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (cond()) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 5);
+  });
+}
