@@ -306,7 +306,7 @@ function timedOutResult(track: Tracker): JobResult {
   }
   return failure(
     'SystemUnavailable',
-    'kdeploy did not get a release started before the Lambda deadline (is the cluster reachable?)',
+    'kdeploy did not get a release started before the Lambda deadline (are S3, EKS and the cluster reachable?)',
     track.releaseId,
   );
 }
