@@ -29,7 +29,8 @@ export function createRenderer(format: OutputFormat, out: NodeJS.WriteStream, co
       },
     };
   }
-  if (out.isTTY) return new LiveView(out, colors);
+  // A terminal without a size (some CI pseudo-terminals) would clip the live view to nothing.
+  if (out.isTTY && (out.rows ?? 0) > 0) return new LiveView(out, colors);
   return {
     onEvent: (e) => {
       out.write(`${new Date(e.at).toISOString()} ${describeEvent(e)}\n`);
