@@ -13,6 +13,7 @@ import { command, fileEntry, summaryMarkdown } from './workflow.js';
 const RELEASES = ['rolling', 'bluegreen', 'canary'] as const;
 const COMMANDS = [...RELEASES, 'resume', 'abort', 'rollback'] as const;
 type Command = (typeof COMMANDS)[number];
+const ABORT_DONE = new Set<number>([ExitCode.Completed, ExitCode.Aborted, ExitCode.Failed]);
 
 class InputError extends Error {
   readonly exitCode = ExitCode.BadInput;
@@ -149,17 +150,16 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
         : api[cmd]({ ...common, ...(inputs.app ? { app: inputs.app } : { config: inputs.config }) });
     const result = await run;
     printer.close();
+    // As the CLI: `abort` succeeds once the app is back on the old version (the aborted run itself exits 4).
+    const exitCode =
+      cmd === 'abort' && ABORT_DONE.has(result.exitCode) ? ExitCode.Completed : result.exitCode;
     Object.assign(outputs, {
       outcome: result.outcome,
       version: result.version,
       'release-id': result.releaseId,
-      'exit-code': String(result.exitCode),
+      'exit-code': String(exitCode),
     });
-    if (
-      result.exitCode !== ExitCode.Completed &&
-      result.outcome !== 'paused' &&
-      result.outcome !== 'suspended'
-    ) {
+    if (exitCode !== ExitCode.Completed && result.outcome !== 'paused' && result.outcome !== 'suspended') {
       out(
         command('error', result.reason ?? `${result.outcome}`, { title: `kdeploy ${cmd} ${result.outcome}` }),
       );
@@ -170,13 +170,13 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
         app: result.app,
         releaseId: result.releaseId,
         outcome: result.outcome,
-        exitCode: result.exitCode,
+        exitCode,
         version: result.version,
         reason: result.reason,
         events: printer.events,
       }),
     );
-    return result.exitCode;
+    return exitCode;
   } catch (err) {
     printer.close();
     const code = exitCodeOf(err) ?? ExitCode.Failed;

@@ -81,11 +81,12 @@ async function runAction(inputs: Record<string, string>): Promise<ActionRun> {
 }
 
 /** A config for a fresh namespace on the simulator, with the app already released at v1 when `v1` is set. */
-async function setup(name: string, v1 = true) {
-  const config = appConfig(sim, {
-    replicas: 2,
-    strategy: { canary: { steps: [{ setWeight: 50 }, { pause: { duration: '500ms' } }] } },
-  } as never);
+async function setup(
+  name: string,
+  v1 = true,
+  steps: object[] = [{ setWeight: 50 }, { pause: { duration: '500ms' } }],
+) {
+  const config = appConfig(sim, { replicas: 2, strategy: { canary: { steps } } } as never);
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, stringify(config));
   const kubeconfig = join(dir, 'kubeconfig');
@@ -131,6 +132,29 @@ describe('GitHub Action (dist/action.js)', () => {
     expect(run.stdout).toMatch(/^::error title=kdeploy canary failed::.*crash/im);
     expectBalancedGroups(run.stdout);
     expect(run.summary).toContain('### ❌ kdeploy canary web: failed');
+  });
+
+  it('stops at a pause with until: paused (exit 3), then abort rolls back (exit 0, outcome aborted)', async () => {
+    const { file, kubeconfig } = await setup('paused', true, [{ setWeight: 50 }, { pause: {} }]);
+    const paused = await runAction({
+      command: 'canary',
+      to: 'v2',
+      config: file,
+      kubeconfig,
+      until: 'paused',
+    });
+    expect(paused.code).toBe(3);
+    expect(paused.outputs).toMatchObject({ outcome: 'paused', 'exit-code': '3' });
+    expect(paused.stdout).not.toContain('::error');
+    expect(paused.summary).toContain('### ⏸️ kdeploy canary web: paused');
+    const aborted = await runAction({ command: 'abort', config: file, kubeconfig });
+    expect(aborted.code).toBe(0);
+    expect(aborted.outputs).toMatchObject({
+      outcome: 'aborted',
+      version: 'v1',
+      'exit-code': '0',
+      'release-id': paused.outputs['release-id'],
+    });
   });
 
   it('accepts the kubeconfig input as file contents (a secret) and removes its temp file', async () => {
