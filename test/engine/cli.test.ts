@@ -218,3 +218,52 @@ describe('kdeploy status', () => {
     expect(until.code).toBe(1);
   });
 });
+
+describe('Ctrl-C, then kdeploy abort', () => {
+  it('SIGINT suspends the release (exit 3, lock released, resumable); abort then rolls it back', {
+    timeout: 60_000,
+  }, async () => {
+    const config = appConfig(sim);
+    expect((await releaseTo(sim, config, 'v1')).outcome).toBe('completed');
+    const file = join(dir, `kdeploy-${config.namespace}.yaml`);
+    writeFileSync(file, stringify(config));
+    const kubeconfig = kubeconfigFor(sim.url, 'direct');
+    // Never-ready pods keep the rollout waiting (30 s readiness budget by default) until interrupted.
+    const interrupted = await runCli(
+      ['rolling', '--to', 'unready-v2', '-f', file, '--kubeconfig', kubeconfig, '-o', 'ndjson'],
+      (child) => {
+        let seen = '';
+        child.stdout?.on('data', (d) => {
+          // One Ctrl-C: a second one exits at once (130) by design.
+          if (seen.includes('"step":"await-rollout"')) return;
+          seen += d;
+          if (seen.includes('"step":"await-rollout"')) child.kill('SIGINT');
+        });
+      },
+    );
+    expect(interrupted.code).toBe(3);
+    expect(interrupted.out).toContain('"type":"suspended"');
+    const c = cluster(sim, config.namespace);
+    expect(await appState(c, config.namespace)).toMatchObject({ phase: 'running', lockHolder: null });
+
+    const aborted = await runCli([
+      'abort',
+      'web',
+      '-n',
+      config.namespace,
+      '--kubeconfig',
+      kubeconfig,
+      '-o',
+      'ndjson',
+    ]);
+    expect(aborted.code).toBe(0);
+    expect(aborted.out).toContain('"type":"aborted"');
+    expect(await appState(c, config.namespace)).toMatchObject({
+      phase: 'aborted',
+      version: 'v1',
+      podVersions: ['v1'],
+      readyPods: 3,
+      lockHolder: null,
+    });
+  });
+});
