@@ -175,6 +175,18 @@ const ensureServices: Step = {
     }
     // The preview Service always points at the colour being deployed.
     if (config.strategy.bluegreen.previewService) await ctx.cluster.apply(preview);
+    // A router in front of the Services (alb, route53) needs one Service per colour to point its targets at.
+    if ((config.strategy.bluegreen.router?.type ?? 'service') !== 'service') {
+      for (const c of ['blue', 'green'] as const) {
+        const spec = active.spec as { selector?: Record<string, string> };
+        await ctx.cluster.apply({
+          ...active,
+          // In-cluster only: the app's Service type and annotations (load balancers) stay on the active Service.
+          metadata: { ...active.metadata, name: colorName(config, c), annotations: {} },
+          spec: { ...spec, type: 'ClusterIP', selector: { ...spec.selector, [LABELS.color]: c } },
+        });
+      }
+    }
   },
 };
 

@@ -171,6 +171,7 @@ const awaitNewVersion: Step = {
         templateMatches: (t) => releaseOf(t?.metadata) === ctx.release.id,
         isTargetPod: (p) => releaseOf(p.metadata as never) === ctx.release.id,
         diagnose: true,
+        ownsTemplate: true,
       });
     }),
 };

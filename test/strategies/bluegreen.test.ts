@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { abort } from '../../src/engine/api.js';
+import type { Router } from '../../src/engine/ports.js';
 import type { ReleaseEvent } from '../../src/engine/types.js';
-import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
+import { appConfig, type Bed, bed, driveRelease, expectCapacityKept } from './harness.js';
 
 let b: Bed | undefined;
 afterEach(async () => {
@@ -109,6 +110,54 @@ describe('blue/green on the simulated cluster', () => {
     // The same blue pods serve again: the rollback was a selector flip, not a redeploy.
     expect(await bluePods()).toEqual(before);
     await expectCapacityKept(watcher);
+  });
+});
+
+describe('blue/green behind a router that splits traffic itself', () => {
+  it('creates a Service per colour for the router and moves 0 ↔ 100 % on it', async () => {
+    b = await bed(appConfig({ bluegreen: { scaleDownDelay: '5s' } }));
+    expect((await b.run('bluegreen', 'v1')).outcome).toBe('completed');
+    const calls: number[] = [];
+    // Stands in for the alb router (its own tests run it against moto): records what the strategy asks.
+    const router: Router = {
+      name: 'alb',
+      capabilities: { granularity: 0.1, readBack: true, partialWeights: true },
+      prepare: async () => {},
+      setWeight: async (w) => {
+        calls.push(w);
+        return { requested: w, achieved: w, verified: true };
+      },
+      getWeights: async () => ({ stable: 100 - (calls.at(-1) ?? 0), canary: calls.at(-1) ?? 0 }),
+      describe: () => [],
+    };
+    const arn = (r: string) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:${r}`;
+    const config = appConfig({
+      bluegreen: {
+        scaleDownDelay: '5s',
+        router: {
+          type: 'alb',
+          listenerArn: arn('listener/app/lb/1/2'),
+          stableTargetGroupArn: arn('targetgroup/blue/1'),
+          canaryTargetGroupArn: arn('targetgroup/green/2'),
+        },
+      },
+    });
+    const result = await driveRelease(b, config, 'bluegreen', 'v2', router);
+    expect(result.outcome, result.reason).toBe('completed');
+    // Green is the router's "canary" side: all traffic to green is weight 100.
+    expect(calls).toEqual([100]);
+    const services = await b.cluster.list<{
+      metadata?: { name?: string };
+      spec?: { type?: string; selector?: Record<string, string> };
+    }>('v1', 'Service', { namespace: 'default' });
+    const byName = Object.fromEntries(
+      services.items.map((s) => [
+        s.metadata?.name,
+        `${s.spec?.type} ${s.spec?.selector?.['kdeploy.dev/color'] ?? ''}`,
+      ]),
+    );
+    expect(byName).toMatchObject({ 'web-blue': 'ClusterIP blue', 'web-green': 'ClusterIP green' });
+    expect(await deployments(b)).toEqual({ 'web-blue': '0×v1', 'web-green': '4×v2' });
   });
 });
 

@@ -63,4 +63,22 @@ describe('canary on the simulated cluster', () => {
     expect(order).toEqual(['restore-stable', 'weight-zero', 'weight 0', 'remove-canary']);
     await expectCapacityKept(watcher);
   });
+
+  it('refuses a router that cannot hold the configured weights before changing anything (exit 2)', async () => {
+    b = await bed(appConfig({ canary: { steps: [{ setWeight: 20 }], router: { type: 'service' } } }));
+    const rejected = b.run('canary', 'v1');
+    await expect(rejected).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/strategy\.canary\.router\.type.*service router/),
+    });
+    expect((await b.cluster.list('apps/v1', 'Deployment', { namespace: 'default' })).items).toEqual([]);
+    expect(
+      (
+        await b.cluster.list('v1', 'ConfigMap', {
+          namespace: 'default',
+          labelSelector: 'kdeploy.dev/app=web',
+        })
+      ).items,
+    ).toEqual([]);
+  });
 });

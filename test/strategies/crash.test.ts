@@ -24,7 +24,8 @@ beforeAll(async () => {
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: join(import.meta.dirname, '../..') });
   sim = await startSim();
   dir = mkdtempSync(join(tmpdir(), 'kdeploy-crash-strategies-'));
-});
+  // The build shares two cores with everything else.
+}, 180_000);
 afterAll(async () => {
   await sim?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -107,8 +108,9 @@ async function tryKillPoint(strategy: StrategyKind, k: number, to: string) {
   );
   proxy.close();
   const killed = proxy.killed();
+  let again: { code: number | null; out: string } | undefined;
   if (killed) {
-    const again = await runCli([
+    again = await runCli([
       'resume',
       'web',
       '-n',
@@ -139,7 +141,8 @@ async function tryKillPoint(strategy: StrategyKind, k: number, to: string) {
   const terminal = !!current && ['completed', 'failed', 'aborted'].includes(current.phase);
   const problem = terminal
     ? await converged(c, namespace, strategy, expected ?? '', 2)
-    : `release ${current?.phase}`;
+    : // Say what the resume did, so a failure explains itself.
+      `release ${current?.phase} after resume exited ${again?.code}: ${again?.out.slice(-2000)}`;
   return { killed, converged: !problem, detail: `${strategy} k=${k} ${current?.phase}: ${problem}` };
 }
 

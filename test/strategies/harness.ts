@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { type ReleaseOptions, release } from '../../src/engine/api.js';
 import { VirtualClock } from '../../src/engine/clock.js';
+import type { Router } from '../../src/engine/ports.js';
 import { drive } from '../../src/engine/reconciler.js';
 import { ConfigMapRecordStore, startRelease } from '../../src/engine/record.js';
 import { EventHub } from '../../src/engine/reporter.js';
@@ -96,7 +97,13 @@ export async function expectCapacityKept(watcher: CapacityWatcher): Promise<void
  * Runs a release of `config` with the engine's reconciler directly (no config file, so no feature gates: for
  * configs whose providers the loader doesn't accept yet). The app's record must exist (an earlier release).
  */
-export async function driveRelease(b: Bed, input: object, strategy: StrategyKind, version: string) {
+export async function driveRelease(
+  b: Bed,
+  input: object,
+  strategy: StrategyKind,
+  version: string,
+  router?: Router,
+) {
   const config = configSchema.parse(input);
   const records = new ConfigMapRecordStore(b.cluster, config.app, config.namespace);
   const at = new Date(b.clock.now()).toISOString();
@@ -126,7 +133,14 @@ export async function driveRelease(b: Bed, input: object, strategy: StrategyKind
   await records.update((r) => startRelease(r, state, config.historyLimit));
   const hub = new EventHub();
   const result = await drive(
-    { cluster: b.cluster, records, clock: b.clock, reporter: hub, tuning: { readinessTimeoutMs: 30_000 } },
+    {
+      cluster: b.cluster,
+      records,
+      clock: b.clock,
+      reporter: hub,
+      router,
+      tuning: { readinessTimeoutMs: 30_000 },
+    },
     plan,
   );
   return { ...result, events: hub.events };
