@@ -294,6 +294,14 @@ export async function drive(deps: EngineDeps, plan: Plan, options: DriveOptions 
               emit({ type: 'rollback-started', reason: err.message, aborted: false });
               continue;
             }
+            if (err instanceof StepFailure) {
+              // The old version doesn't come back either: stop here, resumable, and say so. The record stays
+              // rolling-back, so no new release starts on top of it until someone resumes or fixes it.
+              const reason = `${release.reason ?? 'release failed'}; then the rollback step ${s.name} failed: ${err.message}. Fix the cause and run kdeploy resume ${release.app}`;
+              if (err.diagnosis) emit({ type: 'failure-diagnosed', diagnosis: err.diagnosis });
+              emit({ type: 'failed', reason, version: release.from?.version ?? '' });
+              return { outcome: 'failed', release, reason };
+            }
             throw err;
           } finally {
             step = undefined;

@@ -64,6 +64,11 @@ export interface RolloutTarget {
   isTargetPod(pod: PodObject): boolean;
   /** Classify pod failures (forward rollouts); a rollback only fails on the progress deadline. */
   diagnose: boolean;
+  /**
+   * The template was written before the wait began, so another template means someone else replaced it
+   * (kubectl set image, another tool): a failure to report, not something to wait for.
+   */
+  ownsTemplate?: boolean;
 }
 
 const isReady = (p: PodLike) =>
@@ -90,8 +95,11 @@ export function evaluateRollout(
     const diagnosis = diagnosePods(ours, opts);
     if (diagnosis) return { state: 'failed', counts, diagnosis };
   }
-  if (!target.templateMatches(dep.spec?.template))
-    return { state: 'progressing', counts, waitingFor: 'the new pod template' };
+  if (!target.templateMatches(dep.spec?.template)) {
+    if (!target.ownsTemplate) return { state: 'progressing', counts, waitingFor: 'the new pod template' };
+    const message = `the pod template of Deployment ${dep.metadata?.name} was replaced by someone else during the release`;
+    return { state: 'failed', counts, diagnosis: { reason: 'TemplateReplaced', message } };
+  }
   // Conditions and counts describe an older generation until the controller has observed this one.
   if ((st.observedGeneration ?? 0) < (dep.metadata?.generation ?? 0)) {
     return { state: 'progressing', counts, waitingFor: 'the deployment controller to observe the change' };

@@ -31,7 +31,8 @@ export interface Diagnosis {
     | 'Unschedulable'
     | 'OOMKilled'
     | 'ReadinessFailing'
-    | 'ProgressDeadlineExceeded';
+    | 'ProgressDeadlineExceeded'
+    | 'TemplateReplaced';
   /** One human sentence: what failed and why, with the scheduler's or kubelet's own words. */
   message: string;
   pod?: string;

@@ -162,6 +162,19 @@ describe('drive', () => {
     expect(h.hub.events.map((e) => e.type)).toContain('failure-diagnosed');
   });
 
+  it('stops, resumable, when a rollback step fails too', async () => {
+    const h = harness({ fail: 'undo' });
+    await h.seed({ phase: 'rolling-back', outcome: 'failed', reason: 'b broke' });
+    const result = await drive(h.deps, h.plan);
+    expect(result.outcome).toBe('failed');
+    expect(result.reason).toMatch(/^b broke; then the rollback step undo failed: undo broke/);
+    expect((await h.records.read()).current).toMatchObject({
+      phase: 'rolling-back',
+      step: 0,
+      stepState: 'started',
+    });
+  });
+
   it('stops a running step when another process requests an abort, then rolls back', async () => {
     const h = harness({ block: 'b' });
     await h.seed();

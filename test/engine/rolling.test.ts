@@ -1,3 +1,4 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abort, resume, rollback, status } from '../../src/engine/api.js';
 import { type LeaseObject, microTime } from '../../src/engine/lock.js';
@@ -147,6 +148,39 @@ describe('rolling release on the simulator', () => {
       phase: 'aborted',
       version: 'v1',
       podVersions: ['v1'],
+      lockHolder: null,
+    });
+  });
+
+  it('stops (failed) without undoing when someone else replaces the pod template mid-release', async () => {
+    const { config, c } = await appOnV1();
+    const run = releaseTo(sim, config, 'unready-v2', {
+      tuning: { readinessTimeoutMs: 60_000, recheckMs: 100 },
+    });
+    for await (const e of run) if (e.type === 'step-started' && e.step === 'await-rollout') break;
+    // What `kubectl set image` does: a new template without kdeploy's release annotation.
+    await c.mutate<
+      KubernetesObject & {
+        spec: {
+          template: {
+            metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+            spec: { containers: { image: string }[] };
+          };
+        };
+      }
+    >({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: config.namespace }, (d) => {
+      d.spec.template.metadata.annotations = {};
+      d.spec.template.metadata.labels['kdeploy.dev/version'] = 'v9';
+      d.spec.template.spec.containers[0]!.image = 'registry.example/web:v9';
+      return d;
+    });
+    const result = await run;
+    expect(result).toMatchObject({ outcome: 'failed', exitCode: 1 });
+    expect(result.release.diagnosis?.reason).toBe('TemplateReplaced');
+    // The other writer's template is left alone: undoing it would fight them.
+    expect(await appState(c, config.namespace)).toMatchObject({
+      phase: 'failed',
+      version: 'v9',
       lockHolder: null,
     });
   });
