@@ -219,6 +219,42 @@ describe('kdeploy status', () => {
   });
 });
 
+describe('kdeploy status --watch', () => {
+  it('streams reports while a release runs and exits with its outcome (--until completed)', {
+    timeout: 60_000,
+  }, async () => {
+    const config = appConfig(sim);
+    expect((await releaseTo(sim, config, 'v1')).outcome).toBe('completed');
+    const running = releaseTo(sim, config, 'unready-v2', {
+      tuning: { readinessTimeoutMs: 4000, recheckMs: 100 },
+    });
+    for await (const e of running) if (e.type === 'step-started' && e.step === 'await-rollout') break;
+    const kubeconfig = kubeconfigFor(sim.url, 'direct');
+    const watched = await runCli([
+      'status',
+      'web',
+      '-n',
+      config.namespace,
+      '--kubeconfig',
+      kubeconfig,
+      '--watch',
+      '--until',
+      'completed',
+      '-o',
+      'ndjson',
+    ]);
+    expect((await running).outcome).toBe('failed');
+    expect(watched.code).toBe(1);
+    const phases = watched.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).release.phase);
+    expect(phases.length).toBeGreaterThan(1);
+    expect(phases[0]).toBe('running');
+    expect(phases.at(-1)).toBe('failed');
+  });
+});
+
 describe('Ctrl-C, then kdeploy abort', () => {
   it('SIGINT suspends the release (exit 3, lock released, resumable); abort then rolls it back', {
     timeout: 60_000,
