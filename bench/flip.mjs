@@ -19,23 +19,48 @@ writeFileSync(
 export { release, abort } from '${root}src/engine/api.ts';`,
 );
 const outfile = `${outdir}/flip.mjs`;
-await build({ entryPoints: [entry], outfile, bundle: true, format: 'esm', platform: 'node', packages: 'external', logLevel: 'warning' });
+await build({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  packages: 'external',
+  logLevel: 'warning',
+});
 const { startSimulatedCluster, release, abort } = await import(outfile);
 
-const config = (delay) => ({ app: 'web', image: { repository: 'registry.local/web' }, replicas: 4, strategy: { bluegreen: { scaleDownDelay: delay } } });
+const config = (delay) => ({
+  app: 'web',
+  image: { repository: 'registry.local/web' },
+  replicas: 4,
+  strategy: { bluegreen: { scaleDownDelay: delay } },
+});
 
 async function once() {
   const sim = await startSimulatedCluster({ scenario: 'happy' });
   const kubeconfig = sim.kubeConfig();
   const core = { kubeconfig, leaseSeconds: 60 };
   const selector = async () => {
-    const res = await fetch(`${sim.url}/api/v1/namespaces/default/services/web`, { headers: { authorization: 'Bearer x' } });
+    const res = await fetch(`${sim.url}/api/v1/namespaces/default/services/web`, {
+      headers: { authorization: 'Bearer x' },
+    });
     return (await res.json()).spec.selector['kdeploy.dev/color'];
   };
-  if ((await release({ ...core, config: config('10m'), strategy: 'bluegreen', to: 'v1' })).outcome !== 'completed') throw new Error('v1 failed');
+  if (
+    (await release({ ...core, config: config('10m'), strategy: 'bluegreen', to: 'v1' })).outcome !==
+    'completed'
+  )
+    throw new Error('v1 failed');
   let inWindow;
   const windowReached = new Promise((resolve) => (inWindow = resolve));
-  const running = release({ ...core, config: config('10m'), strategy: 'bluegreen', to: 'v2', onEvent: (e) => e.type === 'step-started' && e.step === 'scale-down-old' && inWindow() });
+  const running = release({
+    ...core,
+    config: config('10m'),
+    strategy: 'bluegreen',
+    to: 'v2',
+    onEvent: (e) => e.type === 'step-started' && e.step === 'scale-down-old' && inWindow(),
+  });
   await windowReached;
   const t0 = performance.now();
   const aborting = abort({ ...core, app: 'web', identity: 'bench' });
@@ -46,7 +71,15 @@ async function once() {
   // Baseline: a new release onto the idle colour (green at 0 replicas), until its traffic switch.
   const t1 = performance.now();
   let switched;
-  await release({ ...core, config: config('0s'), strategy: 'bluegreen', to: 'v3', onEvent: (e) => e.type === 'weight' && switched === undefined && (switched = performance.now()) });
+  await release({
+    ...core,
+    config: config('0s'),
+    strategy: 'bluegreen',
+    to: 'v3',
+    onEvent: (e) => {
+      if (e.type === 'weight') switched ??= performance.now();
+    },
+  });
   const redeploy = switched - t1;
   await sim.close();
   return { flip, redeploy };
@@ -62,6 +95,12 @@ for (let i = 0; i < RUNS; i++) runs.push(await once());
 const flip = median(runs.map((r) => r.flip));
 const redeploy = median(runs.map((r) => r.redeploy));
 console.log(`node ${process.version}, ${RUNS} runs, medians (simulated cluster, real time, 4 replicas)`);
-console.log(`abort inside the scale-down window: traffic back on the warm colour  ${flip.toFixed(1).padStart(8)} ms`);
-console.log(`baseline: release onto the cold idle colour, until its traffic switch   ${redeploy.toFixed(1).padStart(8)} ms`);
-console.log(`ratio                                                                  ${(flip / redeploy).toFixed(3).padStart(8)}x`);
+console.log(
+  `abort inside the scale-down window: traffic back on the warm colour  ${flip.toFixed(1).padStart(8)} ms`,
+);
+console.log(
+  `baseline: release onto the cold idle colour, until its traffic switch   ${redeploy.toFixed(1).padStart(8)} ms`,
+);
+console.log(
+  `ratio                                                                  ${(flip / redeploy).toFixed(3).padStart(8)}x`,
+);

@@ -92,13 +92,11 @@ describe('blue/green on the real control plane', () => {
     const result = await t.run('bluegreen', 'v2');
     expect(result.outcome, result.reason).toBe('completed');
     expect(await t.deployments()).toEqual({ 'web-blue': '0×v1', 'web-green': '2×v2' });
-    const svc = await t
-      .cluster()
-      .get<KubernetesObject & { spec?: { selector?: Record<string, string> } }>({
-        apiVersion: 'v1',
-        kind: 'Service',
-        name: 'web',
-      });
+    const svc = await t.cluster().get<KubernetesObject & { spec?: { selector?: Record<string, string> } }>({
+      apiVersion: 'v1',
+      kind: 'Service',
+      name: 'web',
+    });
     expect(svc?.spec?.selector?.['kdeploy.dev/color']).toBe('green');
     await expectCapacityKept(watcher);
   });
