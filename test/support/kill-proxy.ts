@@ -14,7 +14,12 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * A proxy to `upstreamUrl` that kills `victim` once the k-th mutating request has been answered upstream.
  * An https upstream (a real apiserver) is reached with `ca`; the client talks plain HTTP to the proxy.
  */
-export async function killingProxy(upstreamUrl: string, k: number, victim: () => ChildProcess | undefined, ca?: string | Buffer) {
+export async function killingProxy(
+  upstreamUrl: string,
+  k: number,
+  victim: () => ChildProcess | undefined,
+  ca?: string | Buffer,
+) {
   const upstream = new URL(upstreamUrl);
   const send = upstream.protocol === 'https:' ? https.request : http.request;
   let mutations = 0;
