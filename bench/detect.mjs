@@ -4,7 +4,7 @@
 // Baseline, measured in the same run against the same simulator: `kubectl rollout status`, which ignores pod
 // failures and reports only when the Deployment's progress deadline passes. It runs with a short deadline
 // (DEADLINE, default 15 s) so the bench stays short; with Kubernetes' default of 600 s it waits 600 s.
-//   node bench/detect.mjs        (RUNS=5, DEADLINE=15 by default)
+//   node bench/detect.mjs        (RUNS=5 per maxUnavailable setting, DEADLINE=15 by default)
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +64,7 @@ function firstFailure(namespace) {
 }
 
 let n = 0;
-function appConfig() {
+function appConfig(maxUnavailable = 0) {
   const namespace = `bench-${++n}`;
   sim.api.create(resourceByName('namespaces'), undefined, { metadata: { name: namespace } });
   return {
@@ -72,15 +72,18 @@ function appConfig() {
     namespace,
     image: { repository: 'registry.example/web' },
     replicas: 3,
-    strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadline: '10m' } },
+    strategy: { rolling: { maxSurge: 1, maxUnavailable, progressDeadline: '10m' } },
   };
 }
 const opts = { kubeconfig: sim.kubeConfig(), strategy: 'rolling' };
 
+// maxUnavailable 0 keeps every old pod until a new one is Ready, so restoring only removes the new pods;
+// maxUnavailable 1 takes an old pod down at once, so restoring has to start one again.
 const detect = [];
-const restore = [];
-for (let i = 0; i < RUNS; i++) {
-  const config = appConfig();
+const restore = { 0: [], 1: [] };
+for (let i = 0; i < RUNS * 2; i++) {
+  const maxUnavailable = i % 2;
+  const config = appConfig(maxUnavailable);
   await release({ ...opts, config, to: 'v1' });
   const failure = firstFailure(config.namespace);
   let decided;
@@ -98,7 +101,7 @@ for (let i = 0; i < RUNS; i++) {
   if (result.outcome !== 'failed' || failure.at() === undefined)
     throw new Error(`run ${i}: expected a detected failure, got ${result.outcome}`);
   detect.push(decided - failure.at());
-  restore.push(restored - decided);
+  restore[maxUnavailable].push(restored - decided);
 }
 
 // Baseline: the same crash-looping version, rolled out without kdeploy, watched by kubectl rollout status.
@@ -127,11 +130,13 @@ await sim.close();
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
-console.log(`rolling release of a crash-looping version, simulator in real time, ${RUNS} runs (median):`);
+console.log(`rolling release of a crash-looping version, simulator in real time, ${RUNS * 2} runs (median):`);
 console.log(
   `  kdeploy detect  (first CrashLoopBackOff status → rollback decision): ${s(median(detect))}  [max ${s(Math.max(...detect))}]  target ≤ 2 s`,
 );
-console.log(`  kdeploy restore (rollback decision → old version fully available):  ${s(median(restore))}`);
+console.log(
+  `  kdeploy restore (rollback decision → old version fully available): maxUnavailable 0: ${s(median(restore[0]))}, maxUnavailable 1: ${s(median(restore[1]))} (a pod starts in 0.5 s, Ready 1 s later)`,
+);
 if (!kubectlExit) {
   console.log(
     '  kubectl not found: baseline not measured (kubectl rollout status reports at the progress deadline, 600 s by default)',
