@@ -668,15 +668,20 @@ export async function status(opts: AppOptions): Promise<StatusReport> {
   return statusOf(await session(opts));
 }
 
+/** The Deployment serving the app: `<app>`, else (blue/green) the colour the active Service selects. */
+async function servingDeployment(s: Session): Promise<{ name: string; dep: DeploymentLike | undefined }> {
+  const get = (name: string) => s.cluster.get<DeploymentLike>({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace: s.namespace });
+  const plain = await get(s.app);
+  if (plain) return { name: s.app, dep: plain };
+  const svc = await s.cluster.get<DeploymentLike>({ apiVersion: 'v1', kind: 'Service', name: s.app, namespace: s.namespace });
+  const color = (svc?.spec as { selector?: Record<string, string> } | undefined)?.selector?.['kdeploy.dev/color'];
+  return color ? { name: `${s.app}-${color}`, dep: await get(`${s.app}-${color}`) } : { name: s.app, dep: undefined };
+}
+
 async function statusOf(s: Session): Promise<StatusReport> {
-  const [record, dep, lease, events] = await Promise.all([
+  const [record, { name, dep }, lease, events] = await Promise.all([
     s.records.read(),
-    s.cluster.get<DeploymentLike>({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      name: s.app,
-      namespace: s.namespace,
-    }),
+    servingDeployment(s),
     s.cluster.get<LeaseObject>({
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
@@ -713,7 +718,7 @@ async function statusOf(s: Session): Promise<StatusReport> {
     })),
     deployment: dep
       ? {
-          name: s.app,
+          name,
           ...versionOfTemplate(dep.spec?.template, s.app),
           desired: dep.spec?.replicas ?? 0,
           updated: dep.status?.updatedReplicas ?? 0,
