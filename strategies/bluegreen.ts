@@ -224,7 +224,10 @@ const awaitIdle: Step = {
 const awaitPromotion: Step = {
   name: 'await-promotion',
   skippable: true,
-  async run() {
+  async run(ctx) {
+    const d = data(ctx.release);
+    // A first release has no traffic to take away: nothing to approve (as Argo's first rollout).
+    if (!d.active && !d.plain) return;
     return {
       pause: 'the new colour is ready (preview Service); waiting for kdeploy promote to switch traffic',
     };
@@ -334,18 +337,20 @@ function analysisStep(
 
 export const bluegreen: Strategy = {
   name: 'bluegreen',
-  plan(config): Plan {
+  plan(config, release): Plan {
     const bg = config.strategy.bluegreen;
+    // `kdeploy rollback` goes back to a version that already ran: no analysis, no wait for promote.
+    const gated = release.kind !== 'rollback';
     return {
       steps: [
         adopt,
         ensureServices,
         deployIdle,
         awaitIdle,
-        ...analysisStep('pre-promotion-analysis', bg.prePromotionAnalysis),
-        ...(bg.autoPromote ? [] : [awaitPromotion]),
+        ...(gated ? analysisStep('pre-promotion-analysis', bg.prePromotionAnalysis) : []),
+        ...(gated && !bg.autoPromote ? [awaitPromotion] : []),
         switchTraffic,
-        ...analysisStep('post-promotion-analysis', bg.postPromotionAnalysis),
+        ...(gated ? analysisStep('post-promotion-analysis', bg.postPromotionAnalysis) : []),
         scaleDownOld,
       ],
       rollback: [restoreOld, scaleDownNew],

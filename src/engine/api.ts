@@ -575,7 +575,11 @@ function request(
   });
 }
 
-/** `kdeploy rollback`: a new rolling release back to the version of the previous successful release. */
+/**
+ * `kdeploy rollback`: a new release back to the version of the previous successful release: rolling (a canary
+ * app's stable Deployment is an ordinary Deployment), or blue/green for a blue/green app (its idle colour still
+ * holds the old template: scaled up, then the flip; no analysis, no wait for promote).
+ */
 export function rollback(opts: AppOptions): ReleaseRun {
   const hub = new EventHub(opts.onEvent);
   return new ReleaseRun(hub, async () => {
@@ -605,7 +609,7 @@ export function rollback(opts: AppOptions): ReleaseRun {
         `the release record of ${s.app} has no config; pass kdeploy.yaml with -f`,
         ExitCode.BadInput,
       );
-    return start({ ...s, config }, opts, hub, 'rolling', target, 'rollback');
+    return start({ ...s, config }, opts, hub, current.strategy === 'bluegreen' ? 'bluegreen' : 'rolling', target, 'rollback');
   });
 }
 

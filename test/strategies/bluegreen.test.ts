@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { abort } from '../../src/engine/api.js';
+import { abort, promote, rollback } from '../../src/engine/api.js';
 import type { Router } from '../../src/engine/ports.js';
 import type { ReleaseEvent } from '../../src/engine/types.js';
 import { appConfig, type Bed, bed, driveRelease, expectCapacityKept } from './harness.js';
@@ -109,6 +109,29 @@ describe('blue/green on the simulated cluster', () => {
     expect(await deployments(b)).toEqual({ 'web-blue': '4×v1', 'web-green': '0×v2' });
     // The same blue pods serve again: the rollback was a selector flip, not a redeploy.
     expect(await bluePods()).toEqual(before);
+    await expectCapacityKept(watcher);
+  });
+});
+
+describe('kdeploy rollback of a blue/green app', () => {
+  it('scales the idle colour (still on the old template) back up and flips, without the promote gate', async () => {
+    b = await bed(appConfig({ bluegreen: { scaleDownDelay: '1s', autoPromote: false } }));
+    expect((await b.run('bluegreen', 'v1')).outcome).toBe('completed');
+    const paused = await b.run('bluegreen', 'v2', { until: 'paused' });
+    expect(paused.outcome).toBe('paused');
+    expect(
+      (await promote({ app: 'web', kubeconfig: b.kc, clock: b.clock, identity: 'alice', leaseSeconds: 120 }))
+        .outcome,
+    ).toBe('completed');
+    expect(await deployments(b)).toEqual({ 'web-blue': '0×v1', 'web-green': '4×v2' });
+
+    const watcher = await b.watchCapacity(4);
+    const back = await rollback({ app: 'web', kubeconfig: b.kc, clock: b.clock, leaseSeconds: 120 });
+    expect(back.outcome, back.reason).toBe('completed');
+    expect(back.release).toMatchObject({ kind: 'rollback', strategy: 'bluegreen', to: { version: 'v1' } });
+    expect(back.release.steps).not.toContain('await-promotion');
+    expect(await deployments(b)).toEqual({ 'web-blue': '4×v1', 'web-green': '0×v2' });
+    expect(await selectors(b)).toMatchObject({ web: 'blue' });
     await expectCapacityKept(watcher);
   });
 });
