@@ -30,7 +30,7 @@ import {
   applyDeployment,
   awaitDeployment,
   deploymentRef,
-  ensureService,
+  ensureAppService,
   renderFor,
   routerFor,
   runStepAnalysis,
@@ -169,10 +169,7 @@ const ensureServices: Step = {
     const { config } = ctx;
     const { service: active, preview } = bluegreenManifests(config, ctx.release.to, color);
     // No Service yet means no traffic yet: it may select the new colour from the start.
-    if (!data(ctx.release).createdService && !(await ctx.cluster.get(serviceRef(config, config.app)))) {
-      await ctx.save({ data: { ...ctx.release.data, createdService: true } });
-      await ensureService(ctx, active);
-    }
+    await ensureAppService(ctx, active);
     // The preview Service always points at the colour being deployed.
     if (config.strategy.bluegreen.previewService) await ctx.cluster.apply(preview);
     // A router in front of the Services (alb, route53) needs one Service per colour to point its targets at.

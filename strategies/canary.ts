@@ -32,7 +32,7 @@ import {
   applyDeployment,
   awaitDeployment,
   deploymentRef,
-  ensureService,
+  ensureAppService,
   newVersionTarget,
   releaseOf,
   renderFor,
@@ -124,12 +124,7 @@ const adopt: Step = {
 const ensureStableService: Step = {
   name: 'ensure-service',
   async run(ctx) {
-    if (data(ctx.release).createdService) return;
-    // Record the intent first: a crash after the create must still let the rollback remove it.
-    if (!(await ctx.cluster.get(serviceRef(ctx.config, ctx.config.app)))) {
-      await ctx.save({ data: { ...ctx.release.data, createdService: true } });
-      await ensureService(ctx, canaryManifests(ctx.config, ctx.release.to).service);
-    }
+    await ensureAppService(ctx, canaryManifests(ctx.config, ctx.release.to).service);
   },
 };
 

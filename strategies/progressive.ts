@@ -92,15 +92,19 @@ export async function applyDeployment(
   });
 }
 
-/** Creates the Service when missing and says whether it did; an existing Service is the user's and stays. */
-export async function ensureService(ctx: StepContext, service: Manifest): Promise<boolean> {
-  if (await ctx.cluster.get(serviceRef(ctx.config, service.metadata.name))) return false;
+/**
+ * Creates the app's Service when it is missing, recording first (`data.createdService`) that this release
+ * created it, so a rollback removes it even after a crash between the two. An existing Service is the
+ * user's and stays as it is.
+ */
+export async function ensureAppService(ctx: StepContext, service: Manifest): Promise<void> {
+  if (await ctx.cluster.get(serviceRef(ctx.config, service.metadata.name))) return;
+  if (!ctx.release.data.createdService)
+    await ctx.save({ data: { ...ctx.release.data, createdService: true } });
   try {
     await ctx.cluster.create(service);
-    return true;
   } catch (err) {
     if (statusOf(err) !== 409) throw err;
-    return false;
   }
 }
 
