@@ -30,6 +30,7 @@ import { canaryPodsForWeight } from '../src/traffic/weights.js';
 import {
   anyTemplateTarget,
   applyDeployment,
+  asStepFailure,
   awaitDeployment,
   deploymentRef,
   ensureAppService,
@@ -156,10 +157,11 @@ const createCanary: Step = {
       live && releaseOf(live.spec?.template?.metadata) === ctx.release.id ? (live.spec?.replicas ?? 0) : 0;
     await applyDeployment(ctx, deployment, stampedTemplate(deployment, ctx.release.id), replicas);
     const r = await router(ctx);
-    await r.prepare(
-      { stable: { version: ctx.release.from?.version ?? '' }, canary: { version: ctx.release.to.version } },
-      ctx.signal,
-    );
+    const targets = {
+      stable: { version: ctx.release.from?.version ?? '' },
+      canary: { version: ctx.release.to.version },
+    };
+    await asStepFailure(r.prepare(targets, ctx.signal));
   },
 };
 

@@ -5,7 +5,7 @@ import type { AnalysisRef } from '../src/config/analysis-schema.js';
 import type { RouterConfig } from '../src/config/router-schema.js';
 import type { KdeployConfig } from '../src/config/schema.js';
 import { diagnosePods, readinessTimeoutFor, toMs } from '../src/engine/diagnose.js';
-import type { Router } from '../src/engine/ports.js';
+import { type Router, UnsupportedError } from '../src/engine/ports.js';
 import {
   awaitRollout,
   type DeploymentLike,
@@ -317,6 +317,18 @@ export async function routerFor(
   });
 }
 
+/**
+ * A router that can't do what the release needs (UnsupportedError: a Service that wouldn't select the new
+ * pods, a split it can't express) fails the step, so the release rolls back instead of stopping half-way.
+ */
+export async function asStepFailure<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    throw err instanceof UnsupportedError ? new StepFailure(err.message) : err;
+  }
+}
+
 /** Sets the weight, reports what was achieved (event + record), and returns it. */
 export async function shiftTraffic(
   ctx: StepContext,
@@ -324,7 +336,7 @@ export async function shiftTraffic(
   canaryPercent: number,
   newSideIsCanary = true,
 ): Promise<void> {
-  const r = await router.setWeight(canaryPercent, ctx.signal);
+  const r = await asStepFailure(router.setWeight(canaryPercent, ctx.signal));
   // Blue/green routes by colour: "canary" is green there; report the new version's share.
   const canary = newSideIsCanary ? r.achieved : 100 - r.achieved;
   const weights = { canary, stable: Math.round((100 - canary) * 100) / 100 };

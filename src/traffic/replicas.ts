@@ -4,7 +4,14 @@
 // and waited for (ready) before the other side shrinks, so the Service always has at least `replicas`
 // ready endpoints, and a canary that never gets ready fails the step without having taken stable pods away.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Router, RouterCapabilities, RouteTargets, WeightResult, Weights } from '../engine/ports.js';
+import {
+  type Router,
+  type RouterCapabilities,
+  type RouteTargets,
+  UnsupportedError,
+  type WeightResult,
+  type Weights,
+} from '../engine/ports.js';
 import type { Cluster, ObjectRef } from '../kube/cluster.js';
 import { statusOf } from '../kube/errors.js';
 import { LABELS } from '../manifests/view.js';
@@ -79,7 +86,7 @@ export class ReplicasRouter implements Router {
     const selector = service.spec?.selector ?? {};
     const missing = Object.entries(selector).filter(([k, v]) => labels[k] !== v);
     if (missing.length) {
-      throw new Error(
+      throw new UnsupportedError(
         `Service ${this.options.namespace}/${this.options.app} selects ${missing.map(([k, v]) => `${k}=${v}`).join(',')}, ` +
           `which the canary pods don't carry, so they would get no traffic; add the label to podLabels in kdeploy.yaml ` +
           `or select only on ${LABELS.app}`,

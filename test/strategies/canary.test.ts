@@ -81,4 +81,24 @@ describe('canary on the simulated cluster', () => {
       ).items,
     ).toEqual([]);
   });
+
+  it("fails and rolls back, before any traffic moves, when the app's Service would not select the canary", async () => {
+    b = await bed(appConfig({ canary: { steps } }));
+    expect((await b.run('canary', 'v1')).outcome).toBe('completed');
+    // An adopted Service that selects on a label of its own, which the rendered canary template doesn't carry.
+    const ref = { apiVersion: 'v1', kind: 'Service', name: 'web', namespace: 'default' };
+    await b.cluster.patch(ref, { spec: { selector: { tier: 'web' } } }, 'merge');
+    await b.cluster.patch(
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'default' },
+      { spec: { template: { metadata: { labels: { tier: 'web' } } } } },
+      'merge',
+    );
+    const result = await b.run('canary', 'v2');
+    expect(result.outcome).toBe('failed');
+    expect(result.reason).toMatch(/selects tier=web, which the canary pods don't carry.*podLabels/);
+    expect(
+      result.events.filter((e) => e.type === 'weight').map((e) => (e as { canary: number }).canary),
+    ).toEqual([0]);
+    expect(await deployments(b)).toEqual({ web: { replicas: 4, image: 'registry.example/web:v1' } });
+  });
 });
