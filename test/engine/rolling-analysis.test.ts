@@ -18,6 +18,8 @@ afterAll(async () => {
   await sim?.close();
 });
 
+const slowPods = { tuning: { readinessTimeoutMs: 20_000, recheckMs: 100 } };
+
 function withAnalysis() {
   return appConfig(sim, {
     analysis: {
@@ -34,6 +36,8 @@ function withAnalysis() {
           interval: '250ms',
           initialDelay: '700ms',
           successCondition: 'result < 0.05',
+          // The first measurements may come before any new pod is Ready (no series yet).
+          inconclusiveLimit: 5,
         },
       ],
     },
@@ -52,12 +56,12 @@ describe('analysis during a rolling release', () => {
   it('passes a healthy version and rolls back one whose error rate fails the condition', async () => {
     const config = withAnalysis();
     const c = cluster(sim, config.namespace);
-    expect((await releaseTo(sim, config, 'v1')).outcome).toBe('completed');
-    const good = await releaseTo(sim, config, 'v2');
+    expect((await releaseTo(sim, config, 'v1', slowPods)).outcome).toBe('completed');
+    const good = await releaseTo(sim, config, 'v2', slowPods);
     expect(good.outcome).toBe('completed');
     expect(good.events.filter((e) => e.type === 'measurement').length).toBeGreaterThan(0);
 
-    const bad = await releaseTo(sim, config, 'bad-v3');
+    const bad = await releaseTo(sim, config, 'bad-v3', slowPods);
     expect(bad).toMatchObject({ outcome: 'failed', exitCode: 1, version: 'v2' });
     expect(bad.reason).toMatch(/background analysis failed/);
     expect(bad.events.find((e) => e.type === 'measurement' && e.values[0] === 0.3)).toBeDefined();

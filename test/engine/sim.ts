@@ -50,7 +50,7 @@ export function runOptions(
 ): Pick<ReleaseOptions, 'kubeconfig' | 'tuning' | 'leaseSeconds'> & AppOptions {
   return {
     kubeconfig: sim.kubeConfig(),
-    tuning: { readinessTimeoutMs: 1500, recheckMs: 100 },
+    tuning: { readinessTimeoutMs: 3000, recheckMs: 100 },
     leaseSeconds: 15,
   };
 }
