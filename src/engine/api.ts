@@ -212,8 +212,9 @@ function makeLock(s: Session, opts: RunOptions, releaseId: string, hub: EventHub
 }
 
 /**
- * Takes the lock; when it is held by an earlier process working on the same release (crashed, or on
- * another machine), waits for its lease to expire instead of failing, since resuming that release is the point.
+ * Takes the lock. When it is held for the same release by another process (one that crashed, or runs on
+ * another machine), waits once for that lease to run out: a dead holder loses it then, while a live one has
+ * renewed it meanwhile, and resuming next to a live holder is refused (exit 6) like any other lock conflict.
  */
 async function acquire(
   lock: LeaseLock,
@@ -222,23 +223,22 @@ async function acquire(
   hub: EventHub,
   signal?: AbortSignal,
 ): Promise<void> {
-  for (;;) {
-    try {
-      return await lock.acquire();
-    } catch (err) {
-      if (!(err instanceof LockedError) || !releaseId || parseHolder(err.holder)?.releaseId !== releaseId)
-        throw err;
-      hub.emit({
-        type: 'lock-waiting',
-        holder: err.holder,
-        waitMs: err.expiresInMs,
-        at: s.clock.now(),
-        app: s.app,
-        releaseId,
-      });
-      await s.clock.sleep(Math.min(err.expiresInMs + 250, 5_000), signal);
-    }
+  try {
+    return await lock.acquire();
+  } catch (err) {
+    if (!(err instanceof LockedError) || !releaseId || parseHolder(err.holder)?.releaseId !== releaseId)
+      throw err;
+    hub.emit({
+      type: 'lock-waiting',
+      holder: err.holder,
+      waitMs: err.expiresInMs,
+      at: s.clock.now(),
+      app: s.app,
+      releaseId,
+    });
+    await s.clock.sleep(err.expiresInMs + 250, signal);
   }
+  return lock.acquire();
 }
 
 /** Runs the current release with the lock held; releases the lock whatever happens. */
@@ -609,7 +609,14 @@ export function rollback(opts: AppOptions): ReleaseRun {
         `the release record of ${s.app} has no config; pass kdeploy.yaml with -f`,
         ExitCode.BadInput,
       );
-    return start({ ...s, config }, opts, hub, current.strategy === 'bluegreen' ? 'bluegreen' : 'rolling', target, 'rollback');
+    return start(
+      { ...s, config },
+      opts,
+      hub,
+      current.strategy === 'bluegreen' ? 'bluegreen' : 'rolling',
+      target,
+      'rollback',
+    );
   });
 }
 
@@ -674,12 +681,27 @@ export async function status(opts: AppOptions): Promise<StatusReport> {
 
 /** The Deployment serving the app: `<app>`, else (blue/green) the colour the active Service selects. */
 async function servingDeployment(s: Session): Promise<{ name: string; dep: DeploymentLike | undefined }> {
-  const get = (name: string) => s.cluster.get<DeploymentLike>({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace: s.namespace });
+  const get = (name: string) =>
+    s.cluster.get<DeploymentLike>({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name,
+      namespace: s.namespace,
+    });
   const plain = await get(s.app);
   if (plain) return { name: s.app, dep: plain };
-  const svc = await s.cluster.get<DeploymentLike>({ apiVersion: 'v1', kind: 'Service', name: s.app, namespace: s.namespace });
-  const color = (svc?.spec as { selector?: Record<string, string> } | undefined)?.selector?.['kdeploy.dev/color'];
-  return color ? { name: `${s.app}-${color}`, dep: await get(`${s.app}-${color}`) } : { name: s.app, dep: undefined };
+  const svc = await s.cluster.get<DeploymentLike>({
+    apiVersion: 'v1',
+    kind: 'Service',
+    name: s.app,
+    namespace: s.namespace,
+  });
+  const color = (svc?.spec as { selector?: Record<string, string> } | undefined)?.selector?.[
+    'kdeploy.dev/color'
+  ];
+  return color
+    ? { name: `${s.app}-${color}`, dep: await get(`${s.app}-${color}`) }
+    : { name: s.app, dep: undefined };
 }
 
 async function statusOf(s: Session): Promise<StatusReport> {

@@ -248,6 +248,44 @@ describe('rolling release on the simulator', () => {
     });
   });
 
+  it('resume refuses (exit 6) next to a live holder of the same release, and takes over once it stops renewing', async () => {
+    const { config, c } = await appOnV1();
+    const stopped = await releaseTo(sim, config, 'v2', { deadline: Date.now() + 150 });
+    expect(stopped.outcome).toBe('suspended');
+    const holder = `elsewhere/1/${stopped.releaseId}`;
+    const leaseRef = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      name: 'kdeploy-web',
+      namespace: config.namespace,
+    };
+    const renew = () =>
+      c.mutate<LeaseObject>(leaseRef, (l) => ({
+        ...l,
+        spec: {
+          ...l.spec,
+          holderIdentity: holder,
+          renewTime: microTime(Date.now()),
+          leaseDurationSeconds: 1,
+        },
+      }));
+    await renew();
+    const renewing = setInterval(() => void renew(), 300);
+    try {
+      await expect(
+        resume({ ...runOptions(sim), app: 'web', namespace: config.namespace }),
+      ).rejects.toMatchObject({ exitCode: 6 });
+    } finally {
+      clearInterval(renewing);
+    }
+    const resumed = await resume({ ...runOptions(sim), app: 'web', namespace: config.namespace });
+    expect(resumed).toMatchObject({ outcome: 'completed', version: 'v2' });
+    expect(resumed.events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['lock-waiting', 'lock-taken-over']),
+    );
+    expect(await appState(c, config.namespace)).toMatchObject({ version: 'v2', lockHolder: null });
+  });
+
   it('resume continues a release whose process died, taking over its expired lease', async () => {
     const { config, c } = await appOnV1();
     // A release that stops at its deadline keeps its step; a stale lease stands for the dead process.
