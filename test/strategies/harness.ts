@@ -4,8 +4,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { type ReleaseOptions, release } from '../../src/engine/api.js';
-import { VirtualClock } from '../../src/engine/clock.js';
-import type { Router } from '../../src/engine/ports.js';
+import { RealClock, VirtualClock } from '../../src/engine/clock.js';
+import type { Clock, Router } from '../../src/engine/ports.js';
 import { drive } from '../../src/engine/reconciler.js';
 import { ConfigMapRecordStore, startRelease } from '../../src/engine/record.js';
 import { EventHub } from '../../src/engine/reporter.js';
@@ -20,7 +20,7 @@ export const START = Date.UTC(2026, 0, 1);
 
 export interface Bed {
   sim: SimulatedCluster;
-  clock: VirtualClock;
+  clock: Clock;
   kc: KubeConfig;
   cluster: Cluster;
   watcher?: CapacityWatcher;
@@ -41,10 +41,17 @@ export function appConfig(strategy: object = {}, extra: object = {}) {
   };
 }
 
-export async function bed(config: object, scenario: string | ScenarioInput = 'happy'): Promise<Bed> {
+/** `realTime`: for tests where another process (the CLI, on the wall clock) works on the same cluster. */
+export async function bed(
+  config: object,
+  scenario: string | ScenarioInput = 'happy',
+  options: { realTime?: boolean } = {},
+): Promise<Bed> {
   // A longer quiet period than the default 1 ms: on a busy machine a jump inside a request's loopback gap
   // would let minutes of virtual time pass "during" it.
-  const clock = new VirtualClock({ start: START, autoAdvance: true, idleMs: 5 });
+  const clock = options.realTime
+    ? new RealClock()
+    : new VirtualClock({ start: START, autoAdvance: true, idleMs: 5 });
   const sim = await startSimulatedCluster({ clock, scenario });
   const kc = sim.kubeConfig();
   const cluster = new Cluster(selectContext(kc, {}));
@@ -79,7 +86,7 @@ export async function bed(config: object, scenario: string | ScenarioInput = 'ha
     },
     async close() {
       await b.watcher?.close();
-      clock.dispose();
+      if (clock instanceof VirtualClock) clock.dispose();
       await sim.close();
     },
   };

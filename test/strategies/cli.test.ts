@@ -1,0 +1,54 @@
+// The progressive strategies' CLI commands from a second process (the built dist/cli.js) against a release
+// another process started: status --until paused (exit 3), promote (follows to the end, exit 0), and the
+// exit code of a promote with nothing to promote (2).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { FAST_PODS } from '../engine/sim.js';
+import { runCli } from '../support/kill-proxy.js';
+import { appConfig, type Bed, bed } from './harness.js';
+
+let b: Bed;
+let dir: string;
+beforeAll(async () => {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: join(import.meta.dirname, '../..') });
+  dir = mkdtempSync(join(tmpdir(), 'kdeploy-cli-strategies-'));
+}, 180_000);
+afterAll(async () => {
+  await b?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('status --until paused exits 3 at the pause; promote from another process finishes the release', {
+  timeout: 60_000,
+}, async () => {
+  b = await bed(
+    appConfig({ canary: { steps: [{ setWeight: 50 }, { pause: {} }] } }),
+    { pods: FAST_PODS },
+    { realTime: true },
+  );
+  expect((await b.run('canary', 'v1')).outcome).toBe('completed');
+  expect((await b.run('canary', 'v2', { until: 'paused' })).exitCode).toBe(3);
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, b.sim.kubeConfigYaml);
+  const cli = (...args: string[]) =>
+    runCli([...args, 'web', '-n', 'default', '--kubeconfig', kubeconfig, '-o', 'ndjson']);
+
+  const waiting = await cli('status', '--until', 'paused');
+  expect(waiting.code, waiting.out).toBe(3);
+
+  const promoted = await cli('promote');
+  expect(promoted.code, promoted.out).toBe(0);
+  const events = promoted.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  expect(events.filter((e) => e.type === 'weight').map((e) => e.canary)).toEqual([0]);
+  expect(events.at(-1)).toMatchObject({ type: 'completed', version: 'v2' });
+
+  const again = await cli('promote');
+  expect(again.code).toBe(2);
+  expect(again.out).toMatch(/nothing to promote: release .* is completed/);
+});
