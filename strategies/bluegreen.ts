@@ -37,6 +37,7 @@ import {
   scaleDeployment,
   serviceRef,
   shiftTraffic,
+  sideService,
   stampedTemplate,
   timedWait,
 } from './progressive.js';
@@ -174,15 +175,8 @@ const ensureServices: Step = {
     if (config.strategy.bluegreen.previewService) await ctx.cluster.apply(preview);
     // A router in front of the Services (alb, route53) needs one Service per colour to point its targets at.
     if ((config.strategy.bluegreen.router?.type ?? 'service') !== 'service') {
-      for (const c of ['blue', 'green'] as const) {
-        const spec = active.spec as { selector?: Record<string, string> };
-        await ctx.cluster.apply({
-          ...active,
-          // In-cluster only: the app's Service type and annotations (load balancers) stay on the active Service.
-          metadata: { ...active.metadata, name: colorName(config, c), annotations: {} },
-          spec: { ...spec, type: 'ClusterIP', selector: { ...spec.selector, [LABELS.color]: c } },
-        });
-      }
+      for (const c of ['blue', 'green'] as const)
+        await ctx.cluster.apply(sideService(active, colorName(config, c), { [LABELS.color]: c }));
     }
   },
 };

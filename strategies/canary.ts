@@ -42,6 +42,7 @@ import {
   scaleDeployment,
   serviceRef,
   shiftTraffic,
+  sideService,
   stampedTemplate,
   timedWait,
   withBackgroundAnalysis,
@@ -156,6 +157,11 @@ const createCanary: Step = {
     const replicas =
       live && releaseOf(live.spec?.template?.metadata) === ctx.release.id ? (live.spec?.replicas ?? 0) : 0;
     await applyDeployment(ctx, deployment, stampedTemplate(deployment, ctx.release.id), replicas);
+    // A router that splits traffic itself (alb, route53) points its canary targets at a canary-only Service.
+    if (routerConfig(ctx.config).type !== 'replicas') {
+      const { service } = canaryManifests(ctx.config, ctx.release.to);
+      await ctx.cluster.apply(sideService(service, canaryName(ctx.config), { [LABELS.role]: 'canary' }));
+    }
     const r = await router(ctx);
     const targets = {
       stable: { version: ctx.release.from?.version ?? '' },

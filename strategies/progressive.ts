@@ -108,6 +108,20 @@ export async function ensureAppService(ctx: StepContext, service: Manifest): Pro
   }
 }
 
+/**
+ * A ClusterIP Service for one side (a colour, the canary) derived from the app's rendered Service, for routers
+ * that point their own targets at it (alb TargetGroupBindings, external-dns records). The app's Service type
+ * and annotations (load balancers) stay on the app's Service.
+ */
+export function sideService(appService: Manifest, name: string, selector: Record<string, string>): Manifest {
+  const spec = appService.spec as { selector?: Record<string, string> };
+  return {
+    ...appService,
+    metadata: { ...appService.metadata, name, annotations: {} },
+    spec: { ...spec, type: 'ClusterIP', selector: { ...spec.selector, ...selector } },
+  };
+}
+
 /** Scales a Deployment; a missing one counts as scaled to 0. */
 export async function scaleDeployment(ctx: StepContext, name: string, replicas: number): Promise<void> {
   try {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
+import type { Router } from '../../src/engine/ports.js';
+import { appConfig, type Bed, bed, driveRelease, expectCapacityKept } from './harness.js';
 
 const steps = [
   { setWeight: 25 },
@@ -100,5 +101,61 @@ describe('canary on the simulated cluster', () => {
       result.events.filter((e) => e.type === 'weight').map((e) => (e as { canary: number }).canary),
     ).toEqual([0]);
     expect(await deployments(b)).toEqual({ web: { replicas: 4, image: 'registry.example/web:v1' } });
+  });
+
+  it('behind a router that splits traffic itself: canary sized to its share, its own Service, weight 0 before scale-down', async () => {
+    b = await bed(appConfig({ canary: { steps } }));
+    expect((await b.run('canary', 'v1')).outcome).toBe('completed');
+    const log: string[] = [];
+    const canaryPods = async () =>
+      (
+        await b!.cluster.get<{ kind?: string; spec?: { replicas?: number } }>({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: 'web-canary',
+          namespace: 'default',
+        })
+      )?.spec?.replicas;
+    // Stands in for the alb router (its own tests run it against moto): records the weights and the canary's size then.
+    const router: Router = {
+      name: 'alb',
+      capabilities: { granularity: 0.1, readBack: true, partialWeights: true },
+      prepare: async () => {},
+      setWeight: async (w) => {
+        log.push(`weight ${w} with ${await canaryPods()} canary pods`);
+        return { requested: w, achieved: w, verified: true };
+      },
+      getWeights: async () => ({ stable: 100, canary: 0 }),
+      describe: () => [],
+    };
+    const arn = (r: string) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:${r}`;
+    const config = appConfig({
+      canary: {
+        steps: [{ setWeight: 10 }, { setWeight: 60 }],
+        router: {
+          type: 'alb',
+          listenerArn: arn('listener/app/lb/1/2'),
+          stableTargetGroupArn: arn('targetgroup/s/1'),
+          canaryTargetGroupArn: arn('targetgroup/c/2'),
+        },
+      },
+    });
+    const result = await driveRelease(b, config, 'canary', 'v2', router);
+    expect(result.outcome, result.reason).toBe('completed');
+    // ceil(4 × 10 %) = 1 pod, ceil(4 × 60 %) = 3 pods, each ready before its traffic; 0 % before the canary goes.
+    expect(log).toEqual([
+      'weight 10 with 1 canary pods',
+      'weight 60 with 3 canary pods',
+      'weight 0 with 3 canary pods',
+    ]);
+    const svc = await b.cluster.get<{
+      kind?: string;
+      spec?: { type?: string; selector?: Record<string, string> };
+    }>({ apiVersion: 'v1', kind: 'Service', name: 'web-canary', namespace: 'default' });
+    expect(svc?.spec).toMatchObject({
+      type: 'ClusterIP',
+      selector: { 'kdeploy.dev/app': 'web', 'kdeploy.dev/role': 'canary' },
+    });
+    expect(await deployments(b)).toEqual({ web: { replicas: 4, image: 'registry.example/web:v2' } });
   });
 });
