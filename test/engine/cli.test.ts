@@ -64,6 +64,7 @@ async function tryKillPoint(
   );
   proxy.close();
   const killed = proxy.killed();
+  let resumed = '';
   if (killed) {
     const again = await runCli([
       'resume',
@@ -75,8 +76,10 @@ async function tryKillPoint(
       '-o',
       'ndjson',
     ]);
-    if (again.code === null || again.code > 4)
-      return { killed, converged: false, detail: `resume exited ${again.code}: ${again.out}` };
+    // A resumed release ends completed (0) or rolled back (1); anything else left it unfinished.
+    if (again.code === null || again.code > 1)
+      return { killed, converged: false, detail: `k=${k}: resume exited ${again.code}: ${again.out}` };
+    resumed = again.out;
   } else if (first.code === null || first.code > 1) {
     return { killed, converged: false, detail: `unkilled run exited ${first.code}: ${first.out}` };
   }
@@ -96,7 +99,11 @@ async function tryKillPoint(
     state.podVersions[0] === expected &&
     state.readyPods === state.desired &&
     !state.lockHolder;
-  return { killed, converged, detail: JSON.stringify({ k, phase: current?.phase, expected, state }) };
+  return {
+    killed,
+    converged,
+    detail: JSON.stringify({ k, phase: current?.phase, expected, state, resumed }),
+  };
 }
 
 /** Kill points run a few at a time (each in its own namespace) to keep the suite short on small machines. */
