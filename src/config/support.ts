@@ -16,16 +16,9 @@ export interface FeatureGate {
   example: Record<string, unknown>;
 }
 
-// Metrics run (src/analysis) in canary analysis steps, blue/green pre/post-promotion analysis and during a
-// rolling update (strategy.rolling.analysis).
-const EXAMPLE_METRICS = { metrics: [{ name: 'm', provider: { kubernetes: { check: 'restarts' } } }] };
+// Metrics run (src/analysis) in canary analysis steps, during the canary's waiting steps (strategy.canary.
+// analysis), in blue/green pre/post-promotion analysis and during a rolling update (strategy.rolling.analysis).
 export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [
-  {
-    feature: 'background analysis across the canary steps',
-    affectsManifests: false,
-    find: (c) => (c.strategy.canary.analysis ? [['strategy', 'canary', 'analysis']] : []),
-    example: { analysis: EXAMPLE_METRICS, strategy: { canary: { analysis: { metrics: ['m'] } } } },
-  },
   {
     feature: 'the canary judge',
     affectsManifests: false,

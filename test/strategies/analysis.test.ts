@@ -3,7 +3,7 @@
 // release and roll the canary back (weight 0 first).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReleaseEvent } from '../../src/engine/types.js';
-import { appConfig, type Bed, bed, driveRelease, expectCapacityKept } from './harness.js';
+import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
 
 let b: Bed | undefined;
 afterEach(async () => {
@@ -34,7 +34,7 @@ describe('analysis in a canary', () => {
       },
       { analysis: { metrics: [errorRate(b)] } },
     );
-    const result = await driveRelease(b, config, 'canary', 'v2');
+    const result = await b.run('canary', 'v2', { config });
     expect(result.outcome).toBe('failed');
     expect(result.reason).toMatch(/analysis of step 2 failed.*error-rate/);
     // 8 % (20 % once the scenario is 5 minutes old) against the 5 % limit.
@@ -60,7 +60,7 @@ describe('analysis in a canary', () => {
       { analysis: { metrics: [errorRate(b, { count: 0, failureLimit: 1 })] } },
     );
     const started = b.clock.now();
-    const result = await driveRelease(b, config, 'canary', 'v2');
+    const result = await b.run('canary', 'v2', { config });
     expect(result.outcome).toBe('failed');
     expect(result.reason).toMatch(/background analysis failed/);
     // Two failed measurements 30 s apart (failureLimit 1), not the hour of the pause.

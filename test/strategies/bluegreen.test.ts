@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { abort, promote, rollback } from '../../src/engine/api.js';
 import type { Router } from '../../src/engine/ports.js';
 import type { ReleaseEvent } from '../../src/engine/types.js';
-import { appConfig, type Bed, bed, driveRelease, expectCapacityKept } from './harness.js';
+import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
 
 let b: Bed | undefined;
 afterEach(async () => {
@@ -165,7 +165,7 @@ describe('blue/green behind a router that splits traffic itself', () => {
         },
       },
     });
-    const result = await driveRelease(b, config, 'bluegreen', 'v2', router);
+    const result = await b.run('bluegreen', 'v2', { config, router });
     expect(result.outcome, result.reason).toBe('completed');
     // Green is the router's "canary" side: all traffic to green is weight 100.
     expect(calls).toEqual([100]);

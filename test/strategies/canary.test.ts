@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Router } from '../../src/engine/ports.js';
-import { appConfig, type Bed, bed, driveRelease, expectCapacityKept } from './harness.js';
+import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
 
 const steps = [
   { setWeight: 25 },
@@ -140,7 +140,7 @@ describe('canary on the simulated cluster', () => {
         },
       },
     });
-    const result = await driveRelease(b, config, 'canary', 'v2', router);
+    const result = await b.run('canary', 'v2', { config, router });
     expect(result.outcome, result.reason).toBe('completed');
     // ceil(4 × 10 %) = 1 pod, ceil(4 × 60 %) = 3 pods, each ready before its traffic; 0 % before the canary goes.
     expect(log).toEqual([

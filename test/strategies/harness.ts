@@ -2,15 +2,10 @@
 // capacity watcher running for the whole test: the strategy tests' common ground.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
 import { type ReleaseOptions, release } from '../../src/engine/api.js';
 import { RealClock, VirtualClock } from '../../src/engine/clock.js';
-import type { Clock, Router } from '../../src/engine/ports.js';
-import { drive } from '../../src/engine/reconciler.js';
-import { ConfigMapRecordStore, startRelease } from '../../src/engine/record.js';
-import { EventHub } from '../../src/engine/reporter.js';
-import { loadStrategy } from '../../src/engine/strategy.js';
-import type { ReleaseState, StrategyKind } from '../../src/engine/types.js';
+import type { Clock } from '../../src/engine/ports.js';
+import type { StrategyKind } from '../../src/engine/types.js';
 import { Cluster } from '../../src/kube/cluster.js';
 import { selectContext } from '../../src/kube/kubeconfig.js';
 import { type ScenarioInput, type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
@@ -98,57 +93,4 @@ export async function expectCapacityKept(watcher: CapacityWatcher): Promise<void
   const violations = await watcher.close();
   expect(watcher.armed, 'the app never reached its capacity while watched').toBe(true);
   expect(violations).toEqual([]);
-}
-
-/**
- * Runs a release of `config` with the engine's reconciler directly (no config file, so no feature gates: for
- * configs whose providers the loader doesn't accept yet). The app's record must exist (an earlier release).
- */
-export async function driveRelease(
-  b: Bed,
-  input: object,
-  strategy: StrategyKind,
-  version: string,
-  router?: Router,
-) {
-  const config = configSchema.parse(input);
-  const records = new ConfigMapRecordStore(b.cluster, config.app, config.namespace);
-  const at = new Date(b.clock.now()).toISOString();
-  const state: ReleaseState = {
-    id: `drive-${version}`,
-    app: config.app,
-    namespace: config.namespace,
-    strategy,
-    kind: 'release',
-    from: null,
-    to: { version, image: `${config.image.repository}:${version}` },
-    phase: 'running',
-    step: 0,
-    stepState: 'pending',
-    steps: [],
-    rollbackSteps: [],
-    startedAt: at,
-    updatedAt: at,
-    requests: {},
-    measurements: [],
-    data: {},
-    config,
-  };
-  const plan = (await loadStrategy(strategy)).plan(config, state);
-  state.steps = plan.steps.map((s) => s.name);
-  state.rollbackSteps = plan.rollback.map((s) => s.name);
-  await records.update((r) => startRelease(r, state, config.historyLimit));
-  const hub = new EventHub();
-  const result = await drive(
-    {
-      cluster: b.cluster,
-      records,
-      clock: b.clock,
-      reporter: hub,
-      router,
-      tuning: { readinessTimeoutMs: 30_000 },
-    },
-    plan,
-  );
-  return { ...result, events: hub.events };
 }
