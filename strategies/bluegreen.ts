@@ -275,9 +275,13 @@ const restoreOld: Step = {
     if (d.active) {
       const name = colorName(config, d.active);
       const live = await ctx.cluster.get<DeploymentLike>(deploymentRef(config, name));
-      if (live && (live.spec?.replicas ?? 0) < config.replicas)
-        await scaleDeployment(ctx, name, config.replicas);
-      if (live) await awaitDeployment(ctx, name, anyTemplateTarget(from));
+      if (!live) {
+        // Flipping to a colour that no longer exists would leave the Service without endpoints.
+        ctx.emit({ type: 'info', message: `${name} no longer exists: traffic stays on ${target(ctx)}` });
+        return;
+      }
+      if ((live.spec?.replicas ?? 0) < config.replicas) await scaleDeployment(ctx, name, config.replicas);
+      await awaitDeployment(ctx, name, anyTemplateTarget(from));
       const service = await ctx.cluster.get<ServiceShape>(serviceRef(config, config.app));
       if (service?.spec?.selector?.[LABELS.color] !== d.active) await activate(ctx, d.active);
       return;
@@ -310,6 +314,9 @@ const scaleDownNew: Step = {
     if (!d.target) return;
     const name = colorName(ctx.config, d.target);
     if (d.active || d.plain) {
+      // Never take away the colour the active Service still selects (the old side could not be restored).
+      const service = await ctx.cluster.get<ServiceShape>(serviceRef(ctx.config, ctx.config.app));
+      if (service?.spec?.selector?.[LABELS.color] === d.target) return;
       await scaleDeployment(ctx, name, 0);
       return;
     }

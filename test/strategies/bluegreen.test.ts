@@ -113,6 +113,33 @@ describe('blue/green on the simulated cluster', () => {
   });
 });
 
+describe('a rollback that cannot restore the old colour', () => {
+  it('keeps the traffic and the pods on the new colour instead of leaving the Service without endpoints', async () => {
+    b = await bed(appConfig({ bluegreen: { scaleDownDelay: '10m' } }));
+    expect((await b.run('bluegreen', 'v1')).outcome).toBe('completed');
+    const events: ReleaseEvent[] = [];
+    const running = b.run('bluegreen', 'v2', { onEvent: (e) => events.push(e) });
+    await until(() => events.some((e) => e.type === 'step-started' && e.step === 'scale-down-old'));
+    // Someone deletes the old colour inside the window, then aborts.
+    await b.cluster.delete({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'web-blue',
+      namespace: 'default',
+    });
+    const watcher = await b.watchCapacity(4);
+    await abort({ app: 'web', kubeconfig: b.kc, clock: b.clock, identity: 'oncall', leaseSeconds: 120 });
+    const result = await running;
+    expect(result.outcome).toBe('aborted');
+    expect(result.events).toContainEqual(
+      expect.objectContaining({ type: 'info', message: 'web-blue no longer exists: traffic stays on green' }),
+    );
+    expect(await selectors(b)).toMatchObject({ web: 'green' });
+    expect(await deployments(b)).toEqual({ 'web-green': '4×v2' });
+    await expectCapacityKept(watcher);
+  });
+});
+
 describe('kdeploy rollback of a blue/green app', () => {
   it('scales the idle colour (still on the old template) back up and flips, without the promote gate', async () => {
     b = await bed(appConfig({ bluegreen: { scaleDownDelay: '1s', autoPromote: false } }));
