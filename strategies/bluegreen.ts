@@ -11,7 +11,9 @@
 // the plain Deployment is removed. No moment without ready endpoints.
 //
 // The colour a release deploys to is decided by its first step from the cluster (the colour the active
-// Service doesn't select) and saved, so step names are colour-free and a resumed release keeps its colour.
+// Service doesn't select; behind a weight router, the colour the router's weights don't favour) and saved,
+// so step names are colour-free and a resumed release keeps its colour. A weight router's flip also flips
+// the active Service's selector, so in-cluster clients follow it and the Service never selects a colour at 0.
 import { createHash } from 'node:crypto';
 import type { KdeployConfig } from '../src/config/schema.js';
 import {
@@ -94,9 +96,37 @@ function router(ctx: StepContext) {
   });
 }
 
+const usesWeights = (config: KdeployConfig) =>
+  (config.strategy.bluegreen.router?.type ?? 'service') !== 'service';
+
 /** Sends all traffic to `color`; reported as the new version's share. */
 async function activate(ctx: StepContext, color: Color): Promise<void> {
   await shiftTraffic(ctx, await router(ctx), weightFor(color), target(ctx) === 'green');
+  if (usesWeights(ctx.config))
+    await ctx.cluster.patch(
+      serviceRef(ctx.config, ctx.config.app),
+      { spec: { selector: { [LABELS.color]: color } } },
+      'merge',
+    );
+}
+
+/**
+ * The colour live before this release, given the colour the active Service selects. Behind a weight router
+ * the router's own state decides: the selector may be stale (releases before the router also flipped it).
+ * A router that can't be read yet (its records or rule not created) leaves the selector's answer.
+ */
+async function liveColor(ctx: StepContext, selected: Color | undefined): Promise<Color | undefined> {
+  if (!selected || !usesWeights(ctx.config)) return selected;
+  try {
+    const w = await (await router(ctx)).getWeights(ctx.signal);
+    return w.canary > w.stable ? 'green' : 'blue';
+  } catch (err) {
+    ctx.emit({
+      type: 'info',
+      message: `cannot read the router's weights (${(err as Error).message}): taking the live colour from Service ${ctx.config.app}`,
+    });
+    return selected;
+  }
 }
 
 /** The objects a blue/green release to `color` applies: that colour's Deployment, the active and preview Services. */
@@ -142,7 +172,7 @@ const adopt: Step = {
     const { config } = ctx;
     const service = await ctx.cluster.get<ServiceShape>(serviceRef(config, config.app));
     const selected = service?.spec?.selector?.[LABELS.color];
-    const active = selected === 'blue' || selected === 'green' ? selected : undefined;
+    const active = await liveColor(ctx, selected === 'blue' || selected === 'green' ? selected : undefined);
     const plainDeployment = active
       ? undefined
       : await ctx.cluster.get<DeploymentLike>(deploymentRef(config, config.app));
@@ -174,7 +204,7 @@ const ensureServices: Step = {
     // The preview Service always points at the colour being deployed.
     if (config.strategy.bluegreen.previewService) await ctx.cluster.apply(preview);
     // A router in front of the Services (alb, route53) needs one Service per colour to point its targets at.
-    if ((config.strategy.bluegreen.router?.type ?? 'service') !== 'service') {
+    if (usesWeights(config)) {
       for (const c of ['blue', 'green'] as const)
         await ctx.cluster.apply(sideService(active, colorName(config, c), { [LABELS.color]: c }));
     }
@@ -246,8 +276,7 @@ const switchTraffic: Step = {
   name: 'switch-traffic',
   async run(ctx) {
     const color = target(ctx);
-    if ((ctx.config.strategy.bluegreen.router?.type ?? 'service') === 'service')
-      await checkSelectable(ctx, color);
+    await checkSelectable(ctx, color);
     await activate(ctx, color);
   },
 };
@@ -283,7 +312,9 @@ const restoreOld: Step = {
       if ((live.spec?.replicas ?? 0) < config.replicas) await scaleDeployment(ctx, name, config.replicas);
       await awaitDeployment(ctx, name, anyTemplateTarget(from));
       const service = await ctx.cluster.get<ServiceShape>(serviceRef(config, config.app));
-      if (service?.spec?.selector?.[LABELS.color] !== d.active) await activate(ctx, d.active);
+      // A weight router may have flipped before a crash left the selector behind: set both again.
+      if (usesWeights(config) || service?.spec?.selector?.[LABELS.color] !== d.active)
+        await activate(ctx, d.active);
       return;
     }
     // Adoption: the plain Deployment is there until the last step removes it; give the Service its old selector back.

@@ -208,6 +208,26 @@ describe('blue/green behind a router that splits traffic itself', () => {
     );
     expect(byName).toMatchObject({ 'web-blue': 'ClusterIP blue', 'web-green': 'ClusterIP green' });
     expect(await deployments(b)).toEqual({ 'web-blue': '0×v1', 'web-green': '4×v2' });
+    // The app's Service follows the router, so in-cluster clients never hit the colour scaled to 0.
+    expect(await selectors(b)).toMatchObject({ web: 'green' });
+
+    // The third release goes to the idle blue and flips the router back (not onto the live green).
+    const third = await b.run('bluegreen', 'v3', { config, router });
+    expect(third.outcome, third.reason).toBe('completed');
+    expect(calls).toEqual([100, 0]);
+    expect(await deployments(b)).toEqual({ 'web-blue': '4×v3', 'web-green': '0×v2' });
+    expect(await selectors(b)).toMatchObject({ web: 'blue' });
+
+    // A Service selector left behind (an earlier kdeploy never flipped it) loses to the router's own state.
+    await b.cluster.patch(
+      { apiVersion: 'v1', kind: 'Service', name: 'web', namespace: 'default' },
+      { spec: { selector: { 'kdeploy.dev/color': 'green' } } },
+      'merge',
+    );
+    const fourth = await b.run('bluegreen', 'v4', { config, router });
+    expect(fourth.outcome, fourth.reason).toBe('completed');
+    expect(calls).toEqual([100, 0, 100]);
+    expect(await deployments(b)).toEqual({ 'web-blue': '0×v3', 'web-green': '4×v4' });
   });
 });
 
