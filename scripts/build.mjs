@@ -2,7 +2,8 @@
 // (@kubernetes/client-node, the AWS SDK, the simulator) in chunks that load only when a command imports them,
 // which is what keeps `kdeploy --help` close to bare-node start-up time.
 
-import { existsSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const entries = {
@@ -33,6 +34,23 @@ const common = {
 };
 
 await build({ ...common, entryPoints: entries, outdir: 'dist' });
+
+// Top-level --help/--version as yargs prints them at the two widths it can wrap to (src/cli/main.ts reads
+// this instead of loading yargs). Generated from the bundle just built, so it can't drift from yargs.
+{
+  rmSync('dist/cli-help.json', { force: true });
+  const helpAt = (columns) => {
+    const preload = columns ? ['--import', `data:text/javascript,process.stdout.columns=${columns}`] : [];
+    const r = spawnSync(process.execPath, [...preload, 'dist/cli.js', '--help'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`dist/cli.js --help failed while building: ${r.stderr}`);
+    return r.stdout;
+  };
+  const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+  writeFileSync(
+    'dist/cli-help.json',
+    JSON.stringify({ version, help: { 100: helpAt(undefined), 110: helpAt(110) } }),
+  );
+}
 
 // client-node's index re-exports its whole generated API (~3 MB minified) and, lacking "sideEffects": false,
 // keeps all of it in the bundle although kdeploy uses only KubeConfig, Watch and RequestContext. Its modules
