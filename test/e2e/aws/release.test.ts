@@ -15,8 +15,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abort, promote, type ReleaseRun, release } from '../../../src/engine/api.js';
 import type { ReleaseEvent } from '../../../src/engine/types.js';
+import { Cluster } from '../../../src/kube/cluster.js';
+import { selectContext } from '../../../src/kube/kubeconfig.js';
 import { type Moto, startMoto } from '../../support/moto.js';
-import { useTestNamespace } from '../../testbed/namespace.js';
+import { testbedKubeConfig, useTestNamespace } from '../../testbed/namespace.js';
 
 // Whole releases through the engine — kdeploy's library API, the canary strategy, the router registry
 // and the alb router it loads from kdeploy.yaml — on the test bed's real control plane (KWOK pods), with moto
@@ -244,5 +246,24 @@ describe('blue/green releases over the route53 router (engine + real control pla
     const flipped = { 'web-blue': first['web-green'], 'web-green': first['web-blue'] };
     expect((await bg('v2')).outcome).toBe('completed');
     expect(await records()).toEqual(flipped);
+
+    // The third release goes to the idle colour (not onto the live one) and flips the pair back.
+    expect((await bg('v3')).outcome).toBe('completed');
+    expect(await records()).toEqual(first);
+    const apps = new Cluster(selectContext(testbedKubeConfig(), {}));
+    const deployments = await apps.list<{
+      metadata?: { name?: string };
+      spec?: { replicas?: number; template?: { spec?: { containers?: { image?: string }[] } } };
+    }>('apps/v1', 'Deployment', { namespace: ns.name });
+    const live = first['web-blue'] === 200 ? 'web-blue' : 'web-green';
+    const idle = live === 'web-blue' ? 'web-green' : 'web-blue';
+    expect(
+      Object.fromEntries(
+        deployments.items.map((d) => [
+          d.metadata?.name,
+          `${d.spec?.replicas}×${d.spec?.template?.spec?.containers?.[0]?.image?.split(':')[1]}`,
+        ]),
+      ),
+    ).toEqual({ [live]: '2×v3', [idle]: '0×v2' });
   });
 });
