@@ -1,9 +1,12 @@
 // `kdeploy simulate` and `kdeploy demo`: the same engine against the embedded simulated cluster. simulate runs
 // in virtual time (a 10-minute release rehearses in well under a second) and reports the virtual duration;
 // demo runs in real time so a newcomer can watch a release go by.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
 import type { ArgumentsCamelCase } from 'yargs';
 import { formatDuration } from '../../config/duration.js';
-import { loadConfig } from '../../config/load.js';
+import { DEFAULT_CONFIG_FILE, loadConfig, parseConfig } from '../../config/load.js';
 import { release } from '../../engine/api.js';
 import { RealClock, VirtualClock } from '../../engine/clock.js';
 import { ExitCode } from '../../engine/exit-codes.js';
@@ -57,12 +60,16 @@ async function rehearse(
 export async function simulateAction(
   args: ArgumentsCamelCase<GlobalArgs & { strategy?: string; to?: string; scenario?: string }>,
 ): Promise<void> {
-  const loaded = await loadConfig({
-    file: args.file,
-    to: args.to,
-    namespace: args.namespace,
-    purpose: 'release',
-  });
+  // No kdeploy.yaml here (and none named with -f): rehearse the built-in app, so a newcomer can try every
+  // scenario before writing a config.
+  const builtIn = args.file === DEFAULT_CONFIG_FILE && !existsSync(DEFAULT_CONFIG_FILE);
+  const loaded = builtIn
+    ? parseConfig(JSON.stringify(SIMULATE_CONFIG), {
+        file: '<built-in demo app>',
+        to: args.to,
+        namespace: args.namespace,
+      })
+    : await loadConfig({ file: args.file, to: args.to, namespace: args.namespace, purpose: 'release' });
   printWarnings(args, loaded.warnings);
   const clock = new VirtualClock({ autoAdvance: true });
   const sim = await startSimulatedCluster({
@@ -71,9 +78,20 @@ export async function simulateAction(
     namespace: loaded.config.namespace,
   });
   try {
+    // The config as written (durations unparsed), validated above; its metrics then query the simulator.
+    const input = builtIn ? structuredClone(SIMULATE_CONFIG) : parseYaml(await readFile(loaded.path, 'utf8'));
+    const notices = [
+      ...(builtIn
+        ? [`no ${DEFAULT_CONFIG_FILE}: simulating the built-in demo app (pass -f to use yours)`]
+        : []),
+      ...pointPrometheusAt(input, sim.url).map(
+        (m) => `metric ${m.name}: prometheus ${m.address} replaced by the simulated cluster's ${sim.url}`,
+      ),
+    ];
+    for (const n of notices) process.stderr.write(`note: ${n}\n`);
     const { result, durationMs } = await rehearse(
       args,
-      args.file,
+      input,
       loaded.config.namespace,
       args.strategy as StrategyKind,
       args.to ?? '',
@@ -89,6 +107,22 @@ export async function simulateAction(
     clock.dispose();
     await sim.close();
   }
+}
+
+/**
+ * Points every prometheus metric of a raw config at `url` (the simulator serves the scenario's metrics
+ * Prometheus-style), in place; returns the metrics changed and their old addresses.
+ */
+export function pointPrometheusAt(config: unknown, url: string): { name: string; address: string }[] {
+  const metrics = (config as { analysis?: { metrics?: unknown } } | null)?.analysis?.metrics;
+  if (!Array.isArray(metrics)) return [];
+  return metrics.flatMap((m: { name?: string; provider?: { prometheus?: { address?: string } } }) => {
+    const prom = m?.provider?.prometheus;
+    if (!prom || prom.address === url) return [];
+    const changed = { name: String(m.name), address: String(prom.address) };
+    prom.address = url;
+    return [changed];
+  });
 }
 
 /** A built-in app for `kdeploy demo`, so it needs no kdeploy.yaml and no cluster. */
@@ -122,3 +156,38 @@ export async function demoAction(args: ArgumentsCamelCase<GlobalArgs>): Promise<
     await sim.close();
   }
 }
+
+/**
+ * `kdeploy simulate` without a config: the demo app with analysis on the simulator's error-rate gauge (in the
+ * background and as a step), so scenarios with bad metrics (canary-errors) fail on a metric verdict and
+ * healthy ones pass it. The address is a placeholder: simulate points it at the simulated cluster.
+ */
+const SIMULATE_CONFIG = {
+  ...DEMO_CONFIG,
+  strategy: {
+    ...DEMO_CONFIG.strategy,
+    canary: {
+      analysis: { metrics: ['error-rate'] },
+      steps: [...DEMO_CONFIG.strategy.canary.steps, { analysis: { metrics: ['error-rate'] } }],
+    },
+  },
+  analysis: {
+    metrics: [
+      {
+        name: 'error-rate',
+        provider: {
+          prometheus: {
+            address: 'http://prometheus:9090',
+            query: 'kdeploy_error_rate{namespace="{{namespace}}",app="{{app}}",version="{{canaryVersion}}"}',
+          },
+        },
+        // The canary's first pod is Ready after about 1.5 s; measuring before would find no data.
+        initialDelay: '5s',
+        interval: '10s',
+        count: 3,
+        successCondition: 'result < 0.01',
+        failureLimit: 1,
+      },
+    ],
+  },
+};
