@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './moto.js';
+import { freePort, startServerProcess } from './server-process.js';
 
 // A real Prometheus server (Debian's `prometheus`, installed by test/support/install-prometheus.sh) on a free
 // loopback port with a temporary storage dir, scraping the targets a test names every second. Started by the
@@ -37,68 +35,28 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   await writeFile(join(dir, 'prometheus.yml'), `${config}\n`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    bin,
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const spawned = new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (err) =>
-      reject(new Error(`cannot start ${bin} (${err.message}); run bash test/support/install-prometheus.sh`)),
-    );
-  });
-  const stop = async () => {
-    await stopChild(child);
-    await rm(dir, { recursive: true, force: true });
-  };
   try {
-    await spawned;
-    await waitReady(url, child, () => output);
+    const server = await startServerProcess({
+      name: 'prometheus',
+      bin,
+      args: [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      readyUrl: `${url}/-/ready`,
+      installHint: 'test/support/install-prometheus.sh',
+    });
+    const stop = async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    };
+    return { url, stop };
   } catch (err) {
-    await stop();
+    await rm(dir, { recursive: true, force: true });
     throw err;
   }
-  return { url, stop };
-}
-
-async function waitReady(
-  url: string,
-  child: ChildProcess,
-  log: () => string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}:\n${log()}`);
-    try {
-      if ((await fetch(`${url}/-/ready`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`prometheus was not ready on ${url} within ${timeoutMs} ms:\n${log()}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Polls an instant query until `ok` accepts its answer (e.g. until the first scrapes arrived). */
