@@ -87,6 +87,11 @@ const BAD_INPUT: [string, string[], RegExp][] = [
     /Argument: until, Given: "done", Choices: "completed", "paused"/,
   ],
   [
+    'a bad --until on a release command',
+    ['bluegreen', '--to', 'v2', '--until', 'done', '-f', GOOD],
+    /Argument: until, Given: "done", Choices: "completed", "paused"/,
+  ],
+  [
     'an unknown strategy to simulate',
     ['simulate', 'blue', '--to', 'v2'],
     /Argument: strategy, Given: "blue"/,

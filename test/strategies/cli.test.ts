@@ -1,6 +1,6 @@
-// The progressive strategies' CLI commands from a second process (the built dist/cli.js) against a release
-// another process started: status --until paused (exit 3), promote (follows to the end, exit 0), and the
-// exit code of a promote with nothing to promote (2).
+// The progressive strategies' CLI commands from the built dist/cli.js: a release command with --until paused
+// (exit 3 at the pause), then from another process status --until paused (exit 3), promote (follows to the
+// end, exit 0), and the exit code of a promote with nothing to promote (2).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,20 +21,22 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it('status --until paused exits 3 at the pause; promote from another process finishes the release', {
+it('canary --until paused and status --until paused exit 3 at the pause; promote from another process finishes the release', {
   timeout: 60_000,
 }, async () => {
-  b = await bed(
-    appConfig({ canary: { steps: [{ setWeight: 50 }, { pause: {} }] } }),
-    { pods: FAST_PODS },
-    { realTime: true },
-  );
+  const config = appConfig({ canary: { steps: [{ setWeight: 50 }, { pause: {} }] } });
+  b = await bed(config, { pods: FAST_PODS }, { realTime: true });
   expect((await b.run('canary', 'v1')).outcome).toBe('completed');
-  expect((await b.run('canary', 'v2', { until: 'paused' })).exitCode).toBe(3);
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, b.sim.kubeConfigYaml);
-  const cli = (...args: string[]) =>
-    runCli([...args, 'web', '-n', 'default', '--kubeconfig', kubeconfig, '-o', 'ndjson']);
+  const file = join(dir, 'kdeploy.yaml');
+  writeFileSync(file, JSON.stringify(config)); // JSON is YAML
+  const connection = ['-n', 'default', '--kubeconfig', kubeconfig, '-o', 'ndjson'];
+  const cli = (...args: string[]) => runCli([...args, 'web', ...connection]);
+
+  // The release command itself returns at the pause with --until paused.
+  const started = await runCli(['canary', '--to', 'v2', '--until', 'paused', '-f', file, ...connection]);
+  expect(started.code, started.out).toBe(3);
 
   const waiting = await cli('status', '--until', 'paused');
   expect(waiting.code, waiting.out).toBe(3);

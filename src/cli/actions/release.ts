@@ -68,10 +68,18 @@ const appOptions = (args: Args<{ app?: string }>): AppOptions => ({
   ...(args.app ? { app: args.app } : { config: args.file }),
 });
 
+/** `--until paused`: the command returns (exit 3) once the release waits for promote, which stays possible. */
 export function releaseAction(strategy: StrategyKind) {
-  return (args: Args<{ to?: string }>) =>
+  return (args: Args<{ to?: string; until?: 'completed' | 'paused' }>) =>
     follow(args, (onEvent) =>
-      release({ ...common(args), config: args.file, strategy, to: args.to ?? '', onEvent }),
+      release({
+        ...common(args),
+        config: args.file,
+        strategy,
+        to: args.to ?? '',
+        ...(args.until ? { until: args.until } : {}),
+        onEvent,
+      }),
     );
 }
 

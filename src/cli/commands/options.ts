@@ -24,3 +24,10 @@ export function withTemplates<T>(y: Argv<T>) {
 export function withApp<T>(y: Argv<T>) {
   return y.positional('app', { type: 'string', describe: 'The app (default: app in kdeploy.yaml)' });
 }
+
+export function withUntil<T>(y: Argv<T>) {
+  return y.option('until', {
+    choices: ['completed', 'paused'] as const,
+    describe: 'Return when the release completes (exit 0/1) or pauses for promote (exit 3)',
+  });
+}
