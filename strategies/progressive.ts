@@ -314,19 +314,24 @@ export async function withBackgroundAnalysis(
   }
 }
 
-/** The router a step acts through: the injected one (tests, library callers), else the configured one. */
+/**
+ * The router a step acts through: the injected one (tests, library callers), else the configured one, with
+ * the user's templates folder (an AWS router renders TargetGroupBindings from it).
+ */
 export async function routerFor(
   ctx: StepContext,
   config: RouterConfig,
   deps: Partial<RouterDeps> = {},
 ): Promise<Router> {
   if (ctx.router) return ctx.router;
+  const { templates } = ctx.config;
   return createRouter(config, {
     cluster: ctx.cluster,
     clock: ctx.clock,
     app: ctx.config.app,
     namespace: ctx.config.namespace,
     replicas: ctx.config.replicas,
+    ...(templates ? { templatesDir: templates } : {}),
     ...deps,
   });
 }

@@ -23,6 +23,8 @@ export interface RouterDeps {
   flip?: Omit<ServiceRouterOptions, 'cluster' | 'namespace'>;
   /** AWS routers: the Services in front of the two sides (default `<app>` and `<app>-canary`). */
   services?: RoutedServices;
+  /** AWS routers: the user's templates folder (kdeploy.yaml `templates:`), which may override targetgroupbinding.yaml.hbs. */
+  templatesDir?: string;
 }
 
 export type RouterFactory = (config: RouterConfig, deps: RouterDeps) => Promise<Router>;
@@ -87,6 +89,7 @@ const aws: RouterFactory = async (config, deps) => {
     clock: deps.clock,
     kube: deps.cluster,
     services: deps.services,
+    templatesDir: deps.templatesDir,
   });
 };
 for (const type of ['alb', 'alb-ingress', 'route53']) registerRouter(type, aws);
