@@ -1,6 +1,7 @@
 // Analysis: metric providers, CEL conditions, the run state machine and its runner, the canary judge and
 // replay. What the engine calls:
-//   runAnalysis({ metrics, vars, clock, signal, onMeasurement, state })     a step's analysis → final state
+//   runAnalysis({ metrics, vars, clock, signal, onMeasurement, state, judge })   a step's analysis → final state
+//     (metrics with `judge:` are judged together against the stable version as the pseudo-metric JUDGE_METRIC)
 //   backgroundAnalysis({ … }).start() → { verdict, stop(), state }          analysis across steps
 //   judgeCanary({ metrics: await prepareMetrics(…), vars, from, to, thresholds })   canary vs baseline
 //   replayAnalysis({ metrics, vars, from, to })                             `kdeploy analyze`
@@ -55,6 +56,7 @@ export {
   type AnalysisOptions,
   type BackgroundAnalysis,
   backgroundAnalysis,
+  JUDGE_METRIC,
   type MetricDefinition,
   type PreparedMetric,
   prepareMetrics,

@@ -1,4 +1,5 @@
 import { evaluateCondition } from './condition.js';
+import type { Judgement } from './judge.js';
 
 // The analysis run as a pure state machine: (state, measurement) → state. No I/O and no clock reads here: the
 // runner (runner.ts) takes measurements and passes the times in, the engine persists the state in its release
@@ -47,6 +48,8 @@ export interface MeasurementRecord {
   finishedAt: number;
   /** Why: the condition that decided, or the provider's error. */
   message?: string;
+  /** The canary judge's measurement: score, verdict and per-metric results. */
+  judgement?: Judgement;
 }
 
 export interface MetricState {

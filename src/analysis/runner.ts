@@ -4,6 +4,7 @@ import { ConfigError, type ConfigIssue, type ConfigPath } from '../config/errors
 import type { Clock, MetricProvider, MetricVars } from '../engine/ports.js';
 import { checkCondition } from './condition.js';
 import { isRetryable } from './errors.js';
+import { type JudgeThresholds, judgeCanary } from './judge.js';
 import { providers as builtInProviders, type ProviderContext, type ProviderRegistry } from './registry.js';
 import {
   type AnalysisRunState,
@@ -20,6 +21,19 @@ import { renderTemplate, verbatim } from './template.js';
 // Runs an analysis: takes each metric's measurements on its own schedule (Clock time), folds them into the
 // pure run state (run.ts) and settles the moment the verdict is decided: a failing measurement resolves the
 // verdict in the same tick it arrives, and measurements still in flight are cancelled.
+//
+// Metrics with `judge:` have no conditions of their own: together they make one pseudo-metric, the canary
+// judge, measured once when the longest judge window (initialDelay + count × interval) has passed. That
+// measurement samples every judge metric over the window for the canary and the stable version (judge.ts),
+// and its phase is the judgement's verdict (pass → successful, marginal → inconclusive, fail → failed), its
+// value the score; so limits, errors, persistence and resuming work as for any metric, and the strategies
+// need not know.
+
+/** The canary judge's pseudo-metric: not a valid metric name (see the schema), so it names no real one. */
+export const JUDGE_METRIC = 'canary judge';
+/** The judge's window when a judge metric has no count: enough samples per side for the test. */
+const DEFAULT_JUDGE_COUNT = 5;
+const DEFAULT_THRESHOLDS: JudgeThresholds = { pass: 95, marginal: 75 };
 
 /** A metric as in kdeploy.yaml, with any registered provider under `provider:`. */
 export type MetricDefinition = Omit<MetricConfig, 'provider'> & { provider: Record<string, unknown> };
@@ -60,7 +74,11 @@ export interface AnalysisOptions extends PrepareOptions {
   retries?: number;
   /** First backoff between those attempts, ms (real time); default 250. */
   retryMinTimeoutMs?: number;
+  /** The config's `analysis.judge` score thresholds; default pass 95, marginal 75. */
+  judge?: JudgeThresholds;
 }
+
+type Outcome = Pick<MeasurementRecord, 'phase' | 'values' | 'message' | 'judgement'>;
 
 /**
  * Binds each metric to its provider and checks what can be checked before anything runs: known provider,
@@ -134,7 +152,8 @@ export function backgroundAnalysis(options: AnalysisOptions): BackgroundAnalysis
 class AnalysisRunner implements BackgroundAnalysis {
   readonly verdict: Promise<AnalysisRunState>;
   private current?: AnalysisRunState;
-  private metrics: PreparedMetric[] = [];
+  /** What the run state tracks: the metrics without a judge, and the judge's pseudo-metric if any. */
+  private specs: MetricSpec[] = [];
   private readonly cancel = new AbortController();
   private settled = false;
   private started = false;
@@ -168,7 +187,7 @@ class AnalysisRunner implements BackgroundAnalysis {
   async stop(): Promise<AnalysisRunState> {
     if (!this.settled) {
       const now = this.options.clock.now();
-      this.finish(stopRun(this.current ?? startRun(this.metrics, now), now));
+      this.finish(stopRun(this.current ?? startRun(this.specs, now), now));
     }
     return this.verdict;
   }
@@ -176,18 +195,29 @@ class AnalysisRunner implements BackgroundAnalysis {
   private async run(): Promise<void> {
     const o = this.options;
     // Providers read "now" (windows ending now) from the run's clock unless told otherwise.
-    this.metrics = await prepareMetrics(o.metrics, { ...o, context: { clock: o.clock, ...o.context } });
+    const prepared = await prepareMetrics(o.metrics, { ...o, context: { clock: o.clock, ...o.context } });
     if (this.settled) return;
-    const fresh = startRun(this.metrics, o.clock.now());
+    const plain = prepared.filter((m) => !m.definition.judge);
+    const judged = prepared.filter((m) => m.definition.judge);
+    const loops: [MetricSpec, (signal: AbortSignal) => Promise<Outcome>][] = plain.map((m) => [
+      m,
+      (signal) => this.measure(m, signal),
+    ]);
+    if (judged.length) {
+      const spec = judgeSpec(judged);
+      loops.push([spec, (signal) => this.judge(judged, spec, signal)]);
+    }
+    this.specs = loops.map(([spec]) => spec);
+    const fresh = startRun(this.specs, o.clock.now());
     // Resuming: keep the saved progress of metrics that still exist; new metrics start fresh.
     this.current = o.state
       ? { ...o.state, metrics: { ...fresh.metrics, ...pick(o.state.metrics, Object.keys(fresh.metrics)) } }
       : fresh;
     if (this.current.verdict !== 'running') return this.finish(this.current);
-    await Promise.all(this.metrics.map((m) => this.loop(m)));
+    await Promise.all(loops.map(([spec, take]) => this.loop(spec, take)));
   }
 
-  private async loop(metric: PreparedMetric): Promise<void> {
+  private async loop(metric: MetricSpec, take: (signal: AbortSignal) => Promise<Outcome>): Promise<void> {
     const { clock } = this.options;
     const signal = this.cancel.signal;
     while (!this.settled && this.current?.metrics[metric.name]?.phase === 'running') {
@@ -201,17 +231,14 @@ class AnalysisRunner implements BackgroundAnalysis {
         }
       }
       const startedAt = clock.now();
-      const outcome = await this.measure(metric, signal);
+      const release = clock.hold?.();
+      const outcome = await take(signal).finally(() => release?.());
       if (signal.aborted || this.settled) return;
       this.apply({ metric: metric.name, ...outcome, startedAt, finishedAt: clock.now() });
     }
   }
 
-  private async measure(
-    metric: PreparedMetric,
-    signal: AbortSignal,
-  ): Promise<{ phase: MeasurementPhase; values: number[]; message?: string }> {
-    const release = this.options.clock.hold?.();
+  private async measure(metric: PreparedMetric, signal: AbortSignal): Promise<Outcome> {
     try {
       const m = await pRetry(
         () => metric.provider.measure(metric.query, queryVars(this.options.vars), signal),
@@ -225,13 +252,30 @@ class AnalysisRunner implements BackgroundAnalysis {
       return { values: m.values, ...classify(metric, m.values) };
     } catch (err) {
       return { phase: 'error', values: [], message: (err as Error).message };
-    } finally {
-      release?.();
+    }
+  }
+
+  /** Judges the canary against the stable version over the window since the run started (plus its delay). */
+  private async judge(judged: PreparedMetric[], spec: MetricSpec, signal: AbortSignal): Promise<Outcome> {
+    const { clock, vars } = this.options;
+    try {
+      const j = await judgeCanary({
+        metrics: judged,
+        vars,
+        from: this.current!.startedAt + Math.max(...judged.map((m) => m.initialDelay ?? 0)),
+        to: clock.now(),
+        thresholds: this.options.judge ?? DEFAULT_THRESHOLDS,
+        signal,
+      });
+      const phase: MeasurementPhase = j.result === 'nodata' ? 'no-data' : j.verdict;
+      return { phase, values: j.score === undefined ? [] : [j.score], message: j.reason, judgement: j };
+    } catch (err) {
+      return { phase: 'error', values: [], message: `${spec.name}: ${(err as Error).message}` };
     }
   }
 
   private apply(record: MeasurementRecord): void {
-    this.current = recordMeasurement(this.current!, this.metrics, record);
+    this.current = recordMeasurement(this.current!, this.specs, record);
     this.options.onMeasurement?.(record, this.current);
     if (this.current.verdict !== 'running') this.finish(this.current);
   }
@@ -258,6 +302,22 @@ class AnalysisRunner implements BackgroundAnalysis {
  */
 export function queryVars(vars: MetricVars): MetricVars {
   return { version: vars.canaryVersion, track: 'canary', ...vars };
+}
+
+/** One judgement, due once every judge metric has had its window. */
+function judgeSpec(judged: readonly PreparedMetric[]): MetricSpec {
+  const window = Math.max(
+    ...judged.map((m) => (m.initialDelay ?? 0) + (m.count || DEFAULT_JUDGE_COUNT) * m.interval),
+  );
+  return {
+    name: JUDGE_METRIC,
+    interval: window,
+    count: 1,
+    initialDelay: window,
+    failureLimit: 0,
+    inconclusiveLimit: 0,
+    consecutiveErrorLimit: Math.min(...judged.map((m) => m.consecutiveErrorLimit)),
+  };
 }
 
 function pick<T>(record: Record<string, T>, keys: readonly string[]): Record<string, T> {

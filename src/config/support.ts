@@ -17,24 +17,9 @@ export interface FeatureGate {
 }
 
 // Metrics run (src/analysis) in canary analysis steps, during the canary's waiting steps (strategy.canary.
-// analysis), in blue/green pre/post-promotion analysis and during a rolling update (strategy.rolling.analysis).
+// analysis), in blue/green pre/post-promotion analysis and during a rolling update (strategy.rolling.analysis);
+// judge metrics compare the canary with the stable version (the baseline Deployment is still to come).
 export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [
-  {
-    feature: 'the canary judge',
-    affectsManifests: false,
-    find: (c) => c.analysis.metrics.flatMap((m, i) => (m.judge ? [['analysis', 'metrics', i, 'judge']] : [])),
-    example: {
-      analysis: {
-        metrics: [
-          {
-            name: 'm',
-            provider: { prometheus: { address: 'http://prometheus:9090', query: 'up' } },
-            judge: {},
-          },
-        ],
-      },
-    },
-  },
   {
     feature: 'a baseline Deployment',
     affectsManifests: true,
