@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,9 +11,12 @@ const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/canary.yaml', import.meta.url));
 const empty = mkdtempSync(join(tmpdir(), 'kdeploy-simulate-'));
 
-function kdeploy(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function kdeploy(
+  args: string[],
+  cwd = empty,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: empty });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -67,6 +70,41 @@ describe('kdeploy simulate', () => {
     expect(r.stdout).not.toContain('ENOTFOUND');
     expect(r.stdout).toContain('measurement error-rate: [0.08] failed');
     expect(r.stdout).toMatch(/failed and rolled back to stable: .*error-rate: 2 failed measurements/);
+  });
+
+  it('judges the canary against the stable version in an analysis step: doubled latency fails, equal passes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdeploy-simulate-judge-'));
+    writeFileSync(
+      join(dir, 'kdeploy.yaml'),
+      [
+        'app: shop',
+        'image: { repository: registry.example/shop }',
+        'strategy:',
+        '  canary:',
+        '    steps: [{ setWeight: 25 }, { analysis: { metrics: [latency] } }]',
+        'analysis:',
+        '  metrics:',
+        '    - name: latency',
+        '      provider:',
+        '        prometheus:',
+        '          address: http://prometheus.monitoring:9090',
+        '          query: max(kdeploy_latency_p99_seconds{app="{{app}}",version="{{version}}"})',
+        '      interval: 30s',
+        '      count: 5',
+        '      judge: { tolerance: 0.2 }',
+        '',
+      ].join('\n'),
+    );
+    const simulate = (scenario: string) =>
+      kdeploy(['simulate', 'canary', '--to', 'v2', '--scenario', scenario], dir);
+    const [slow, same] = await Promise.all([simulate('canary-errors'), simulate('happy')]);
+    expect(slow.code).toBe(1);
+    expect(slow.stdout).toContain('measurement canary judge: [0] failed');
+    expect(slow.stdout).toMatch(
+      /rolled back to stable: analysis of step 2 failed: canary judge: .*score 0 < marginal 75; failing: latency \(higher than baseline beyond tolerance \+20%: mean 0\.320 vs 0\.150/,
+    );
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain('measurement canary judge: [100] successful');
   });
 
   it('still rejects a config file that does not exist (exit 2)', async () => {
