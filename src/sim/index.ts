@@ -34,6 +34,7 @@ import { WorkQueue } from './controllers/queue.js';
 import { ReplicaSetController } from './controllers/replicaset.js';
 import { controllerRef } from './controllers/util.js';
 import { Faults } from './faults.js';
+import { trackRequests } from './inflight.js';
 import { ScenarioMetrics } from './metrics.js';
 import { Random } from './random.js';
 import { resourceByName } from './resources.js';
@@ -199,6 +200,14 @@ export async function startSimulatedCluster(
     bookmarkIntervalMs: options.bookmarkIntervalMs,
   });
   const url = await server.listen(options.port ?? 0);
+  const untrack =
+    clock instanceof VirtualClock
+      ? trackRequests(
+          url,
+          () => clock.hold(),
+          () => clock.touch(),
+        )
+      : () => {};
   const kubeConfigYaml = [
     'apiVersion: v1',
     'kind: Config',
@@ -241,6 +250,7 @@ export async function startSimulatedCluster(
     async close() {
       abort.abort();
       await server.close();
+      untrack();
     },
   };
 }

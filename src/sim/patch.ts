@@ -4,6 +4,7 @@
 import jsonpatch from 'fast-json-patch';
 import { parse as parseYaml } from 'yaml';
 import { badRequest, StatusError } from './errors.js';
+import { copyJson } from './json.js';
 
 export const PATCH_TYPES = [
   'application/json-patch+json',
@@ -142,7 +143,7 @@ export function applyPatch<T extends object>(current: T, body: string, type: Pat
       );
     }
     try {
-      return jsonpatch.applyPatch(structuredClone(current), patch, true, true, true).newDocument;
+      return jsonpatch.applyPatch(copyJson(current), patch, true, true, true).newDocument;
     } catch (err) {
       throw new StatusError(
         422,

@@ -3,6 +3,7 @@
 // replay from. A watch asking for a resourceVersion older than the history window gets 410 Expired, like the
 // apiserver's watch cache. Stored objects are never mutated in place; readers get copies.
 import { notFound, StatusError } from './errors.js';
+import { copyJson } from './json.js';
 import { type ResourceType, resourceOfKind, typeKey } from './resources.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are open-ended JSON; controllers read them by field.
@@ -94,12 +95,12 @@ export class Store {
   /** A copy of the object, or undefined. */
   get(rt: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
     const o = this.bucket(rt).get(objKey(namespace, name));
-    return o && structuredClone(o);
+    return o && copyJson(o);
   }
 
   /** Copies of the objects of a type (optionally in one namespace, optionally filtered), in name order. */
   list(rt: ResourceType, namespace?: string, filter?: (o: Readonly<KubeObject>) => boolean): KubeObject[] {
-    return this.scan(rt, namespace, filter).map((o) => structuredClone(o) as KubeObject);
+    return this.scan(rt, namespace, filter).map((o) => copyJson(o) as KubeObject);
   }
 
   /**
@@ -123,11 +124,11 @@ export class Store {
 
   /** Inserts a new object; the caller has validated it and set uid/timestamps. */
   insert(rt: ResourceType, obj: KubeObject): KubeObject {
-    const stored = structuredClone(obj);
+    const stored = copyJson(obj);
     stored.metadata.resourceVersion = String(++this.rv);
     this.bucket(rt).set(objKey(stored.metadata.namespace, stored.metadata.name), stored);
     this.emit({ type: 'ADDED', rt, object: stored, rv: this.rv });
-    return structuredClone(stored);
+    return copyJson(stored);
   }
 
   /** Replaces an existing object (the API layer has checked its resourceVersion). */
@@ -135,11 +136,11 @@ export class Store {
     const key = objKey(obj.metadata.namespace, obj.metadata.name);
     const old = this.bucket(rt).get(key);
     if (!old) throw notFound(rt.resource, rt.group, obj.metadata.name);
-    const stored = structuredClone(obj);
+    const stored = copyJson(obj);
     stored.metadata.resourceVersion = String(++this.rv);
     this.bucket(rt).set(key, stored);
     this.emit({ type: 'MODIFIED', rt, object: stored, old, rv: this.rv });
-    return structuredClone(stored);
+    return copyJson(stored);
   }
 
   remove(rt: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
@@ -149,7 +150,7 @@ export class Store {
     this.bucket(rt).delete(key);
     const gone = { ...old, metadata: { ...old.metadata, resourceVersion: String(++this.rv) } };
     this.emit({ type: 'DELETED', rt, object: gone, old, rv: this.rv });
-    return structuredClone(gone);
+    return copyJson(gone);
   }
 
   /** Every object whose ownerReferences name `uid`, across all types. */
@@ -158,7 +159,7 @@ export class Store {
     for (const bucket of this.objects.values()) {
       for (const o of bucket.values()) {
         if (o.metadata.ownerReferences?.some((r) => r.uid === uid))
-          out.push({ rt: resourceOfKind(o.apiVersion!, o.kind!)!, object: structuredClone(o) });
+          out.push({ rt: resourceOfKind(o.apiVersion!, o.kind!)!, object: copyJson(o) });
       }
     }
     return out;

@@ -4,7 +4,7 @@
 // scaling, paused deployments, revisionHistoryLimit clean-up, and the Progressing/Available conditions with
 // their upstream reasons and messages, including ProgressDeadlineExceeded on the injected clock.
 import type { SimApi } from '../api.js';
-import { canonical } from '../json.js';
+import { canonical, copyJson } from '../json.js';
 import { resourceByName } from '../resources.js';
 import { fromLabelSelector, matchesLabels } from '../selectors.js';
 import type { KubeObject } from '../store.js';
@@ -105,7 +105,7 @@ export function podTemplateHash(template: unknown, collisionCount?: number): str
 }
 
 function withoutHash(template: KubeObject['spec']): string {
-  const t = structuredClone(template ?? {});
+  const t = copyJson(template ?? {});
   if (t.metadata?.labels) delete t.metadata.labels[HASH_LABEL];
   return canonical(t);
 }
@@ -240,7 +240,7 @@ export class DeploymentController {
     if (cond?.reason === 'ProgressDeadlineExceeded') return d;
     const pausedExists = cond?.reason === 'DeploymentPaused';
     const now = this.api.now();
-    const status = structuredClone(d.status ?? {});
+    const status = copyJson(d.status ?? {});
     if (d.spec.paused && !pausedExists)
       setCondition(
         status,
@@ -265,7 +265,7 @@ export class DeploymentController {
     const newRevision = String(Math.max(0, ...oldRSs.map(revisionOf)) + 1);
     const now = this.api.now();
     if (existing) {
-      const rs = structuredClone(existing);
+      const rs = copyJson(existing);
       const annotationsChanged = this.setNewRsAnnotations(d, rs, newRevision, true);
       if (annotationsChanged || (rs.spec.minReadySeconds ?? 0) !== (d.spec.minReadySeconds ?? 0)) {
         rs.spec.minReadySeconds = d.spec.minReadySeconds ?? 0;
@@ -290,12 +290,12 @@ export class DeploymentController {
     }
     if (!create) return { d, oldRSs };
     const hash = podTemplateHash(d.spec.template, d.status?.collisionCount);
-    const template = structuredClone(d.spec.template);
+    const template = copyJson(d.spec.template);
     template.metadata = {
       ...template.metadata,
       labels: { ...template.metadata?.labels, [HASH_LABEL]: hash },
     };
-    const selector = structuredClone(d.spec.selector);
+    const selector = copyJson(d.spec.selector);
     selector.matchLabels = { ...selector.matchLabels, [HASH_LABEL]: hash };
     const rs: KubeObject = {
       metadata: {
@@ -390,7 +390,7 @@ export class DeploymentController {
     operation?: 'up' | 'down',
   ): { scaled: boolean; rs: KubeObject } {
     const from = rs.spec.replicas;
-    const copy = structuredClone(rs);
+    const copy = copyJson(rs);
     const annotationsChanged = this.setReplicasAnnotations(copy, d);
     if (from === to && !annotationsChanged) return { scaled: false, rs };
     copy.spec.replicas = to;
@@ -605,7 +605,7 @@ export class DeploymentController {
       readyReplicas: sumStatus(all, 'readyReplicas'),
       availableReplicas: available,
       unavailableReplicas: Math.max(0, total - available),
-      conditions: structuredClone(d.status?.conditions ?? []),
+      conditions: copyJson(d.status?.conditions ?? []),
       ...(d.status?.collisionCount !== undefined ? { collisionCount: d.status.collisionCount } : {}),
     };
     const now = this.api.now();

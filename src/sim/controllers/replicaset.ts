@@ -3,7 +3,7 @@
 // recently ready, most restarted, newest), adopt matching orphans, and report replicas / fullyLabeled /
 // ready / available / observedGeneration. Requeues itself when minReadySeconds will make a pod available.
 import type { SimApi } from '../api.js';
-import { canonical } from '../json.js';
+import { canonical, copyJson } from '../json.js';
 import { resourceByName } from '../resources.js';
 import { fromLabelSelector, matchesLabels } from '../selectors.js';
 import type { KubeObject } from '../store.js';
@@ -103,7 +103,7 @@ export class ReplicaSetController {
             ...(tpl.metadata?.annotations ? { annotations: { ...tpl.metadata.annotations } } : {}),
             ownerReferences: [ownerRefTo(rs)],
           },
-          spec: structuredClone(tpl.spec),
+          spec: copyJson(tpl.spec),
         });
         this.events.record(
           rs,

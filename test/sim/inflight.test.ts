@@ -1,0 +1,84 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fetch } from 'undici';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { VirtualClock } from '../../src/engine/clock.js';
+import { trackRequests } from '../../src/sim/inflight.js';
+
+// A server that does not hold the clock and answers after 30 real ms: without client-side tracking the
+// auto-advancing clock sees nothing happening and jumps while the client still waits.
+let server: Server | undefined;
+async function slowServer(): Promise<string> {
+  server = createServer((req, res) => {
+    if (req.url?.includes('watch=true')) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.flushHeaders(); // a watch: headers now, events later (never, here)
+      return;
+    }
+    setTimeout(() => res.end('{"ok":true}'), 30);
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise((resolve) => server?.close(resolve));
+  server = undefined;
+});
+
+describe('trackRequests', () => {
+  test('holds auto-advance while a request to the origin awaits its response', async () => {
+    const url = await slowServer();
+    const clock = new VirtualClock({ start: 0, autoAdvance: true });
+    const untrack = trackRequests(
+      url,
+      () => clock.hold(),
+      () => clock.touch(),
+    );
+    try {
+      let fired = false;
+      clock.sleep(60_000).then(() => (fired = true));
+      const answer = await fetch(`${url}/slow`).then((r) => r.json());
+      expect(answer).toEqual({ ok: true });
+      expect(fired).toBe(false);
+      expect(clock.now()).toBe(0);
+      await vi.waitFor(() => expect(fired).toBe(true), { timeout: 2000, interval: 5 });
+    } finally {
+      untrack();
+      clock.dispose();
+    }
+  });
+
+  test('a watch holds only until its headers; other origins and untracked clocks are not held', async () => {
+    const url = await slowServer();
+    const clock = new VirtualClock({ start: 0, autoAdvance: true });
+    const untrack = trackRequests(
+      'http://127.0.0.1:1',
+      () => clock.hold(),
+      () => clock.touch(),
+    );
+    const untrackWatch = trackRequests(
+      url,
+      () => clock.hold(),
+      () => clock.touch(),
+    );
+    try {
+      const watch = new AbortController();
+      const open = await fetch(`${url}/pods?watch=true`, { signal: watch.signal });
+      expect(open.status).toBe(200);
+      await clock.sleep(60_000); // resolves although the watch stays open
+      expect(clock.now()).toBe(60_000);
+      watch.abort();
+      untrackWatch();
+      // Not tracked (another origin): the slow request no longer keeps time still.
+      const jumped = clock.sleep(60_000);
+      const slow = fetch(`${url}/slow`).then((r) => r.json());
+      await jumped;
+      expect(clock.now()).toBe(120_000);
+      await slow;
+    } finally {
+      untrack();
+      clock.dispose();
+    }
+  });
+});
