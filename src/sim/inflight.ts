@@ -18,10 +18,11 @@ function streaming(path: string): boolean {
 
 /**
  * Holds the clock (`hold()`) while any undici request to `origin` awaits its response, and `touch()`es it on
- * every response chunk (a watch event arriving is work about to happen). Returns the unsubscribe function.
+ * every response chunk (a watch event arriving is work about to happen). Returns the function that stops
+ * tracking and releases what is still held.
  */
 export function trackRequests(origin: string, hold: () => () => void, touch: () => void): () => void {
-  const held = new WeakMap<object, () => void>();
+  const held = new Map<object, () => void>();
   // undici keeps the origin as a string or a URL (whose string form ends in '/').
   const ours = ({ origin: o }: RequestLike) => o === origin || String(o) === `${origin}/`;
   const release = (request: object) => {
@@ -52,5 +53,7 @@ export function trackRequests(origin: string, hold: () => () => void, touch: () 
   for (const [name, fn] of channels) subscribe(name, fn);
   return () => {
     for (const [name, fn] of channels) unsubscribe(name, fn);
+    // Requests cut off by the shutdown may report nothing more: a leaked hold would freeze the clock.
+    for (const request of [...held.keys()]) release(request);
   };
 }

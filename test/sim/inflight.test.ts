@@ -15,6 +15,7 @@ async function slowServer(): Promise<string> {
       res.flushHeaders(); // a watch: headers now, events later (never, here)
       return;
     }
+    if (req.url === '/hang') return; // never answers
     setTimeout(() => res.end('{"ok":true}'), 30);
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
@@ -76,6 +77,30 @@ describe('trackRequests', () => {
       await jumped;
       expect(clock.now()).toBe(120_000);
       await slow;
+    } finally {
+      untrack();
+      clock.dispose();
+    }
+  });
+
+  test('stopping the tracking releases requests still waiting, so the clock cannot stay frozen', async () => {
+    const url = await slowServer();
+    const clock = new VirtualClock({ start: 0, autoAdvance: true });
+    const untrack = trackRequests(
+      url,
+      () => clock.hold(),
+      () => clock.touch(),
+    );
+    try {
+      let fired = false;
+      clock.sleep(60_000).then(() => (fired = true));
+      const hanging = fetch(`${url}/hang`).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(fired).toBe(false);
+      untrack();
+      await vi.waitFor(() => expect(fired).toBe(true), { timeout: 2000, interval: 5 });
+      server?.closeAllConnections();
+      await hanging;
     } finally {
       untrack();
       clock.dispose();
