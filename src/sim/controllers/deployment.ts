@@ -116,7 +116,8 @@ function splitReplicaSets(
   rsList: KubeObject[],
 ): { existing?: KubeObject; oldRSs: KubeObject[] } {
   const sorted = [...rsList].sort(byCreation);
-  const existing = sorted.find((rs) => withoutHash(rs.spec.template) === withoutHash(d.spec.template));
+  const wanted = withoutHash(d.spec.template);
+  const existing = sorted.find((rs) => withoutHash(rs.spec.template) === wanted);
   return { existing, oldRSs: sorted.filter((rs) => rs !== existing) };
 }
 
