@@ -6,7 +6,11 @@
 //
 // Router `replicas` (default): weight = pod ratio behind the one Service (rule in src/traffic/weights.ts).
 // Other routers split traffic themselves: the canary is sized to its share of the load (rounded up, at
-// least one pod) before it gets the traffic, and stable keeps all its replicas until promotion.
+// least one pod) before it gets the traffic, and stable keeps all its replicas until promotion. They point
+// at two side Services, `<app>-stable` (kdeploy.dev/role=stable) and `<app>-canary`: the app's Service
+// selects the canary pods too and would lean the split toward the canary. A stable Deployment kdeploy did
+// not create lacks the role label; the first such release adds it to the pod template, which restarts the
+// stable pods once (a rolling update, before the router is pointed at `<app>-stable`).
 //
 // An app with no stable Deployment yet has nothing to compare a canary with: its first release creates
 // the stable Deployment at the new version and skips the steps (as Argo does for a new Rollout).
@@ -55,6 +59,8 @@ interface CanaryData {
   createdService?: boolean;
   /** The stable Deployment before the release, restored if promotion fails half-way. */
   previousTemplate?: PodTemplate;
+  /** This release added role=stable to the stable pod template (their one-time restart). */
+  labelledStable?: true;
 }
 
 const data = (r: ReleaseState) => r.data as CanaryData;
@@ -71,10 +77,22 @@ export const canaryName = (c: KdeployConfig) => `${c.app}-canary`;
 const isCanaryPod = (p: PodObject) =>
   (p.metadata as { labels?: Record<string, string> } | undefined)?.labels?.[LABELS.role] === 'canary';
 const canaryPods = (c: KdeployConfig) => `${LABELS.app}=${c.app},${LABELS.role}=canary`;
+const stableName = (c: KdeployConfig) => `${c.app}-stable`;
 const routerConfig = (c: KdeployConfig) => c.strategy.canary.router ?? { type: 'replicas' as const };
+/** A router that splits traffic itself (alb, route53) rather than by pod ratio behind the app's Service. */
+const splitsItself = (c: KdeployConfig) => routerConfig(c).type !== 'replicas';
+const withStableRole = (t: PodTemplate | undefined): PodTemplate => ({
+  ...t,
+  metadata: { ...t?.metadata, labels: { ...t?.metadata?.labels, [LABELS.role]: 'stable' } },
+});
 
 function router(ctx: StepContext): Promise<Router> {
   return routerFor(ctx, routerConfig(ctx.config), {
+    services: {
+      stable: stableName(ctx.config),
+      canary: canaryName(ctx.config),
+      port: ctx.config.service.port,
+    },
     // The replicas router waits for the side it grows: the canary with failure diagnosis, stable without.
     awaitReady: async (side, name) => {
       await awaitDeployment(
@@ -146,6 +164,44 @@ const createStable: Step = {
   },
 };
 
+/**
+ * Behind a router that splits traffic itself, the stable pods must carry role=stable for `<app>-stable`.
+ * The label goes into the saved previous template first, so a rollback keeps it (no second restart, and the
+ * stable Service keeps its endpoints).
+ */
+const labelStable: Step = {
+  name: 'label-stable',
+  async run(ctx) {
+    let d = data(ctx.release);
+    if (d.fresh) return;
+    const ref = deploymentRef(ctx.config, ctx.config.app);
+    const live = await ctx.cluster.get<DeploymentLike>(ref);
+    if (live?.spec?.template?.metadata?.labels?.[LABELS.role] !== 'stable') {
+      d = data(
+        await ctx.save({
+          data: { ...d, labelledStable: true, previousTemplate: withStableRole(d.previousTemplate) },
+        }),
+      );
+      ctx.emit({
+        type: 'info',
+        message: `adding ${LABELS.role}=stable to Deployment ${ctx.config.namespace}/${ctx.config.app}'s pod template for Service ${stableName(ctx.config)}: its pods restart once`,
+      });
+      await ctx.cluster.mutate<DeploymentLike>(ref, (dep) =>
+        dep.spec?.template?.metadata?.labels?.[LABELS.role] === 'stable'
+          ? undefined
+          : { ...dep, spec: { ...dep.spec, template: withStableRole(dep.spec?.template) } },
+      );
+    }
+    // Waited for also when a crash came between the patch and the end of the restart.
+    if (d.labelledStable)
+      await awaitDeployment(
+        ctx,
+        ctx.config.app,
+        anyTemplateTarget(ctx.release.from?.version ?? '', isCanaryPod),
+      );
+  },
+};
+
 /** The canary Deployment at 0 replicas: the first setWeight gives it pods. */
 const createCanary: Step = {
   name: 'create-canary',
@@ -157,10 +213,14 @@ const createCanary: Step = {
     const replicas =
       live && releaseOf(live.spec?.template?.metadata) === ctx.release.id ? (live.spec?.replicas ?? 0) : 0;
     await applyDeployment(ctx, deployment, stampedTemplate(deployment, ctx.release.id), replicas);
-    // A router that splits traffic itself (alb, route53) points its canary targets at a canary-only Service.
-    if (routerConfig(ctx.config).type !== 'replicas') {
+    // A router that splits traffic itself (alb, route53) points its targets at a Service per side.
+    if (splitsItself(ctx.config)) {
       const { service } = canaryManifests(ctx.config, ctx.release.to);
-      await ctx.cluster.apply(sideService(service, canaryName(ctx.config), { [LABELS.role]: 'canary' }));
+      for (const [name, role] of [
+        [stableName(ctx.config), 'stable'],
+        [canaryName(ctx.config), 'canary'],
+      ] as const)
+        await ctx.cluster.apply(sideService(service, name, { [LABELS.role]: role }));
     }
     const r = await router(ctx);
     const targets = {
@@ -311,6 +371,7 @@ export const canary: Strategy = {
         adopt,
         ensureStableService,
         createStable,
+        ...(splitsItself(config) ? [labelStable] : []),
         createCanary,
         ...config.strategy.canary.steps.map(trafficStep),
         promoteStable,

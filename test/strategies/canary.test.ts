@@ -158,4 +158,74 @@ describe('canary on the simulated cluster', () => {
     });
     expect(await deployments(b)).toEqual({ web: { replicas: 4, image: 'registry.example/web:v2' } });
   });
+
+  it('behind a router that splits traffic itself: the stable target is a stable-only Service (an adopted Deployment restarts once)', async () => {
+    // A plain Deployment kdeploy's canary did not create: its pods lack kdeploy.dev/role=stable.
+    b = await bed(appConfig({ canary: { steps } }));
+    expect((await b.run('rolling', 'v1')).outcome).toBe('completed');
+    const watcher = await b.watchCapacity(4);
+    const log: string[] = [];
+    /** The ready pods a Service selects, by role. */
+    const behind = async (service: string) => {
+      const svc = await b!.cluster.get<{ kind?: string; spec?: { selector?: Record<string, string> } }>({
+        apiVersion: 'v1',
+        kind: 'Service',
+        name: service,
+        namespace: 'default',
+      });
+      if (!svc) return 'none';
+      const selector = Object.entries(svc.spec?.selector ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      const pods = await b!.cluster.list<{
+        metadata?: { labels?: Record<string, string>; deletionTimestamp?: Date };
+        status?: { conditions?: { type: string; status: string }[] };
+      }>('v1', 'Pod', { namespace: 'default', labelSelector: selector });
+      const ready = pods.items.filter(
+        (p) =>
+          !p.metadata?.deletionTimestamp &&
+          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      return ready.map((p) => p.metadata?.labels?.['kdeploy.dev/role'] ?? '-').join(',');
+    };
+    const router: Router = {
+      name: 'alb',
+      capabilities: { granularity: 0.1, readBack: true, partialWeights: true },
+      prepare: async () => {},
+      setWeight: async (w) => {
+        log.push(`${w}: web-stable=${await behind('web-stable')} web-canary=${await behind('web-canary')}`);
+        return { requested: w, achieved: w, verified: true };
+      },
+      getWeights: async () => ({ stable: 100, canary: 0 }),
+      describe: () => [],
+    };
+    const arn = (r: string) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:${r}`;
+    const config = appConfig({
+      canary: {
+        steps: [{ setWeight: 50 }],
+        router: {
+          type: 'alb',
+          listenerArn: arn('listener/app/lb/1/2'),
+          stableTargetGroupArn: arn('targetgroup/s/1'),
+          canaryTargetGroupArn: arn('targetgroup/c/2'),
+        },
+      },
+    });
+    const result = await b.run('canary', 'v2', { config, router });
+    expect(result.outcome, result.reason).toBe('completed');
+    expect(log).toEqual([
+      '50: web-stable=stable,stable,stable,stable web-canary=canary,canary',
+      '0: web-stable=stable,stable,stable,stable web-canary=canary,canary',
+    ]);
+    expect(result.events).toContainEqual(
+      expect.objectContaining({ type: 'info', message: expect.stringMatching(/pods restart once/) }),
+    );
+    await expectCapacityKept(watcher);
+
+    // The next release finds the label in place: no restart.
+    log.length = 0;
+    const again = await b.run('canary', 'v3', { config, router });
+    expect(again.outcome, again.reason).toBe('completed');
+    expect(again.events.some((e) => e.type === 'info' && /restart/.test(e.message))).toBe(false);
+  });
 });
