@@ -113,7 +113,7 @@ export async function simulateAction(
  * Points every prometheus metric of a raw config at `url` (the simulator serves the scenario's metrics
  * Prometheus-style), in place; returns the metrics changed and their old addresses.
  */
-export function pointPrometheusAt(config: unknown, url: string): { name: string; address: string }[] {
+function pointPrometheusAt(config: unknown, url: string): { name: string; address: string }[] {
   const metrics = (config as { analysis?: { metrics?: unknown } } | null)?.analysis?.metrics;
   if (!Array.isArray(metrics)) return [];
   return metrics.flatMap((m: { name?: string; provider?: { prometheus?: { address?: string } } }) => {
