@@ -65,6 +65,7 @@ export class Cluster {
   readonly kc: KubeConfig;
   readonly namespace: string;
   readonly server: string;
+  private dispatcher?: ReturnType<RequestContext['getDispatcher']>;
 
   constructor(
     access: KubeAccess,
@@ -94,11 +95,14 @@ export class Cluster {
     await this.kc.applySecurityAuthentication(ctx);
     const headers: Record<string, string> = { ...ctx.getHeaders(), Accept: 'application/json' };
     if (options.body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
+    // applySecurityAuthentication builds a new undici Agent (a new connection) per request; keep the first
+    // one so requests share keep-alive connections. Credentials travel in headers, set per request above.
+    this.dispatcher ??= ctx.getDispatcher();
     const response = await fetch(url, {
       method,
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      dispatcher: ctx.getDispatcher() as never,
+      dispatcher: this.dispatcher as never,
       signal: options.signal,
     });
     const raw = await response.text();
