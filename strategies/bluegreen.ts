@@ -27,6 +27,7 @@ import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.j
 import type { ReleaseState } from '../src/engine/types.js';
 import type { Manifest } from '../src/manifests/render.js';
 import { LABELS } from '../src/manifests/view.js';
+import type { RoutedServices } from '../src/traffic/aws-routers.js';
 import {
   anyTemplateTarget,
   applyDeployment,
@@ -88,13 +89,16 @@ function router(ctx: StepContext) {
   const config = ctx.config.strategy.bluegreen.router ?? { type: 'service' as const };
   return routerFor(ctx, config, {
     flip: { service: ctx.config.app, label: LABELS.color, values: { stable: 'blue', canary: 'green' } },
-    services: {
-      stable: colorName(ctx.config, 'blue'),
-      canary: colorName(ctx.config, 'green'),
-      port: ctx.config.service.port,
-    },
+    services: bluegreenServices(ctx.config),
   });
 }
+
+/** The Service per colour a weight router points its targets at (blue its stable side, green its canary side). */
+export const bluegreenServices = (c: KdeployConfig): RoutedServices => ({
+  stable: colorName(c, 'blue'),
+  canary: colorName(c, 'green'),
+  port: c.service.port,
+});
 
 const usesWeights = (config: KdeployConfig) =>
   (config.strategy.bluegreen.router?.type ?? 'service') !== 'service';

@@ -30,6 +30,7 @@ import {
 import type { Plan, Step, StepContext, StepResult, Strategy } from '../src/engine/strategy.js';
 import type { ReleaseState } from '../src/engine/types.js';
 import { LABELS } from '../src/manifests/view.js';
+import type { RoutedServices } from '../src/traffic/aws-routers.js';
 import { canaryPodsForWeight } from '../src/traffic/weights.js';
 import {
   anyTemplateTarget,
@@ -86,13 +87,16 @@ const withStableRole = (t: PodTemplate | undefined): PodTemplate => ({
   metadata: { ...t?.metadata, labels: { ...t?.metadata?.labels, [LABELS.role]: 'stable' } },
 });
 
+/** The side Services a router that splits traffic itself points its targets at. */
+export const canaryServices = (c: KdeployConfig): RoutedServices => ({
+  stable: stableName(c),
+  canary: canaryName(c),
+  port: c.service.port,
+});
+
 function router(ctx: StepContext): Promise<Router> {
   return routerFor(ctx, routerConfig(ctx.config), {
-    services: {
-      stable: stableName(ctx.config),
-      canary: canaryName(ctx.config),
-      port: ctx.config.service.port,
-    },
+    services: canaryServices(ctx.config),
     // The replicas router waits for the side it grows: the canary with failure diagnosis, stable without.
     awaitReady: async (side, name) => {
       await awaitDeployment(

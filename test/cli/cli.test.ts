@@ -292,6 +292,36 @@ describe('commands that work without a cluster', () => {
     ).toEqual(['Deployment', 'Service']);
   });
 
+  it('render shows the TargetGroupBindings of an alb router that manages target registration', async () => {
+    const arn = (r: string) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:${r}`;
+    const router = (tg: string) =>
+      `{ type: alb, listenerArn: "${arn('listener/app/lb/1/2')}", stableTargetGroupArn: "${arn(`targetgroup/${tg}-a/1`)}", canaryTargetGroupArn: "${arn(`targetgroup/${tg}-b/2`)}" }`;
+    const ALB = file(
+      'alb.yaml',
+      `app: shop\nnamespace: store\nimage: { repository: registry.example.com/shop }\nservice: { port: 8080 }\nstrategy:\n  canary: { router: ${router('c')} }\n  bluegreen: { router: ${router('bg')} }\n`,
+    );
+    const r = await kdeploy(['render', '-f', ALB, '-o', 'ndjson']);
+    expect(r.code, r.stderr).toBe(0);
+    const objects = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; spec: { serviceRef?: { name: string; port: number } } });
+    expect(objects.filter((o) => o.kind === 'TargetGroupBinding').map((o) => o.spec.serviceRef)).toEqual([
+      { name: 'shop-stable', port: 8080 },
+      { name: 'shop-canary', port: 8080 },
+      { name: 'shop-blue', port: 8080 },
+      { name: 'shop-green', port: 8080 },
+    ]);
+    // Registration left to the user: no bindings.
+    const own = file(
+      'own.yaml',
+      readFileSync(ALB, 'utf8').replaceAll('type: alb,', 'type: alb, targetGroupBinding: false,'),
+    );
+    const plain = await kdeploy(['render', '-f', own, '-o', 'ndjson']);
+    expect(plain.stdout).not.toContain('TargetGroupBinding');
+    expect(plain.code).toBe(0);
+  });
+
   it('render -f examples/kdeploy.yaml works from any folder', async () => {
     const r = await kdeploy(['render', '-f', join(ROOT, 'examples', 'kdeploy.yaml'), '--to', 'v2']);
     expect(r.code).toBe(0);

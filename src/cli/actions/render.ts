@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
+import type { KdeployConfig } from '../../config/schema.js';
+import { RealClock } from '../../engine/clock.js';
 import { renderManifests } from '../../manifests/render.js';
 import type { RenderArgs } from '../commands/render.js';
 import { printWarnings } from '../console.js';
@@ -13,10 +15,30 @@ export async function run(args: RenderArgs): Promise<void> {
     purpose: 'render',
   });
   printWarnings(args, warnings);
-  const objects = renderManifests(config, {
-    version: image!.version,
-    image: image!.image,
-    templatesDir: args.templates === undefined ? undefined : resolve(args.templates),
-  });
-  process.stdout.write(formatObjects(objects, args.output));
+  const templatesDir = args.templates === undefined ? config.templates : resolve(args.templates);
+  const objects = renderManifests(config, { version: image!.version, image: image!.image, templatesDir });
+  const bindings = await targetGroupBindings(config, templatesDir);
+  process.stdout.write(formatObjects([...objects, ...bindings], args.output));
+}
+
+/** The TargetGroupBindings a release applies for each alb router that manages target registration. */
+async function targetGroupBindings(config: KdeployConfig, templatesDir: string | undefined) {
+  const routed = [
+    {
+      router: config.strategy.canary.router,
+      services: async () => (await import('../../../strategies/canary.js')).canaryServices(config),
+    },
+    {
+      router: config.strategy.bluegreen.router,
+      services: async () => (await import('../../../strategies/bluegreen.js')).bluegreenServices(config),
+    },
+  ];
+  const objects: object[] = [];
+  for (const { router, services } of routed) {
+    if (router?.type !== 'alb' || !router.targetGroupBinding) continue;
+    const { AlbRouter } = await import('../../traffic/alb.js');
+    const ctx = { app: config.app, namespace: config.namespace, clock: new RealClock() };
+    objects.push(...new AlbRouter(router, { ...ctx, services: await services(), templatesDir }).bindings());
+  }
+  return objects;
 }
