@@ -3,6 +3,7 @@
 // result; the CLI, the library, the Lambda and the GitHub Action only translate to and from these.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { loadConfig, parseConfig } from '../config/load.js';
 import type { KdeployConfig } from '../config/schema.js';
@@ -59,6 +60,8 @@ export interface ReleaseOptions extends RunOptions {
   strategy: StrategyKind;
   /** A tag of the configured repository, or a full image reference. */
   to: string;
+  /** A folder whose templates replace the built-in ones; wins over kdeploy.yaml's `templates`. */
+  templates?: string;
 }
 
 export interface AppOptions extends RunOptions {
@@ -381,6 +384,7 @@ export function release(opts: ReleaseOptions): ReleaseRun {
   const hub = new EventHub(opts.onEvent);
   return new ReleaseRun(hub, async () => {
     const loaded = await readConfig(opts.config, opts.to, opts.namespace);
+    if (opts.templates) loaded.config.templates = resolvePath(opts.templates);
     if (!loaded.image) throw new KdeployError('--to: the version to release is required', ExitCode.BadInput);
     const cluster = await connect(opts, loaded.config, opts.namespace);
     const config = loaded.config;

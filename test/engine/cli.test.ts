@@ -2,8 +2,8 @@
 // mutating requests (POST/PUT/PATCH/DELETE) and SIGKILLs the CLI right after the k-th one was committed,
 // for every k until a run finishes on its own. `kdeploy resume` must then converge: the app fully on the new
 // or fully on the old version, the lock free, and the record saying which.
-import { type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,8 +18,11 @@ const CLI_STARTUP_ALLOWANCE_MS = 3000;
 
 let sim: SimulatedCluster;
 let dir: string;
+const CLI = join(import.meta.dirname, '../../dist/cli.js');
 beforeAll(async () => {
-  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: join(import.meta.dirname, '../..') });
+  // npm test builds dist/ once (pretest). Rebuilding here raced the other files' CLI processes, which then
+  // loaded half-written chunks.
+  expect(existsSync(CLI), 'dist/cli.js is missing: run `npm run build` (npm test does)').toBe(true);
   sim = await startSim();
   dir = mkdtempSync(join(tmpdir(), 'kdeploy-crash-'));
 }, 180_000);

@@ -1,10 +1,10 @@
 // The progressive strategies' CLI commands from the built dist/cli.js: a release command with --until paused
 // (exit 3 at the pause), then from another process status --until paused (exit 3), promote (follows to the
 // end, exit 0), and the exit code of a promote with nothing to promote (2).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AppsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FAST_PODS } from '../engine/sim.js';
 import { runCli } from '../support/kill-proxy.js';
@@ -12,8 +12,11 @@ import { appConfig, type Bed, bed } from './harness.js';
 
 let b: Bed;
 let dir: string;
+const CLI = join(import.meta.dirname, '../../dist/cli.js');
 beforeAll(async () => {
-  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: join(import.meta.dirname, '../..') });
+  // npm test builds dist/ once (pretest). Rebuilding here raced the other files' CLI processes, which then
+  // loaded half-written chunks.
+  expect(existsSync(CLI), 'dist/cli.js is missing: run `npm run build` (npm test does)').toBe(true);
   dir = mkdtempSync(join(tmpdir(), 'kdeploy-cli-strategies-'));
 }, 180_000);
 afterAll(async () => {
@@ -53,4 +56,45 @@ it('canary --until paused and status --until paused exit 3 at the pause; promote
   const again = await cli('promote');
   expect(again.code).toBe(2);
   expect(again.out).toMatch(/nothing to promote: release .* is completed/);
+});
+
+it('--templates on a release command replaces the built-in templates for that release', {
+  timeout: 60_000,
+}, async () => {
+  await b?.close();
+  const config = appConfig({});
+  b = await bed(config, { pods: FAST_PODS }, { realTime: true });
+  const templates = join(dir, 'templates');
+  mkdirSync(templates, { recursive: true });
+  const builtin = readFileSync(join(import.meta.dirname, '../../templates/deployment.yaml.hbs'), 'utf8');
+  writeFileSync(
+    join(templates, 'deployment.yaml.hbs'),
+    builtin.replace(
+      '  annotations: {{json annotations}}\n',
+      '  annotations: {"example.com/from": "user-template"}\n',
+    ),
+  );
+  const kubeconfig = join(dir, 'kubeconfig-templates');
+  writeFileSync(kubeconfig, b.sim.kubeConfigYaml);
+  const file = join(dir, 'kdeploy-templates.yaml');
+  writeFileSync(file, JSON.stringify(config));
+  const run = await runCli([
+    'rolling',
+    '--to',
+    'v1',
+    '-f',
+    file,
+    '--templates',
+    templates,
+    '-n',
+    'default',
+    '--kubeconfig',
+    kubeconfig,
+  ]);
+  expect(run.code, run.out).toBe(0);
+  const deployment = await b.sim
+    .kubeConfig()
+    .makeApiClient(AppsV1Api)
+    .readNamespacedDeployment({ name: 'web', namespace: 'default' });
+  expect(deployment.metadata?.annotations?.['example.com/from']).toBe('user-template');
 });

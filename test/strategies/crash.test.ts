@@ -2,8 +2,8 @@
 // runs a canary or blue/green release through a proxy that SIGKILLs it right after its k-th mutating request,
 // for every k until a run finishes on its own; `kdeploy resume` must then converge — the app entirely on the
 // new version or entirely on the old one, no canary or warm colour left serving, the lock free.
-import { type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -20,8 +20,11 @@ import { killingProxy, runCli } from '../support/kill-proxy.js';
 
 let sim: SimulatedCluster;
 let dir: string;
+const CLI = join(import.meta.dirname, '../../dist/cli.js');
 beforeAll(async () => {
-  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: join(import.meta.dirname, '../..') });
+  // npm test builds dist/ once (pretest). Rebuilding here raced the other files' CLI processes, which then
+  // loaded half-written chunks.
+  expect(existsSync(CLI), 'dist/cli.js is missing: run `npm run build` (npm test does)').toBe(true);
   sim = await startSim();
   dir = mkdtempSync(join(tmpdir(), 'kdeploy-crash-strategies-'));
   // The build shares two cores with everything else.

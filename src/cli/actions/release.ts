@@ -70,7 +70,7 @@ const appOptions = (args: Args<{ app?: string }>): AppOptions => ({
 
 /** `--until paused`: the command returns (exit 3) once the release waits for promote, which stays possible. */
 export function releaseAction(strategy: StrategyKind) {
-  return (args: Args<{ to?: string; until?: 'completed' | 'paused' }>) =>
+  return (args: Args<{ to?: string; until?: 'completed' | 'paused'; templates?: string }>) =>
     follow(args, (onEvent) =>
       release({
         ...common(args),
@@ -78,6 +78,7 @@ export function releaseAction(strategy: StrategyKind) {
         strategy,
         to: args.to ?? '',
         ...(args.until ? { until: args.until } : {}),
+        ...(args.templates ? { templates: args.templates } : {}),
         onEvent,
       }),
     );
