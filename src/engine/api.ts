@@ -18,7 +18,7 @@ import { type DriveResult, drive } from './reconciler.js';
 import { ConfigMapRecordStore, patchCurrent, type RecordStore, startRelease } from './record.js';
 import { EventHub } from './reporter.js';
 import { type DeploymentLike, type PodObject, versionOfTemplate } from './rollout.js';
-import { type EngineTuning, loadStrategy } from './strategy.js';
+import { type EngineTuning, loadStrategy, type Plan } from './strategy.js';
 import {
   isTerminal,
   type Outcome,
@@ -244,13 +244,30 @@ async function acquire(
   return lock.acquire();
 }
 
-/** Runs the current release with the lock held; releases the lock whatever happens. */
+/** A release's plan, built before the lock is taken (see `planFor`). */
+interface Planned {
+  releaseId: string;
+  plan: Plan;
+}
+
+/**
+ * Loads the release's strategy and builds its plan. Callers do this before they take the lock or write the
+ * record: a strategy that can't be loaded (a half-written bundle, a broken plugin) or a stored config its plan
+ * rejects then changes nothing, instead of taking the lease over, stamping the record and leaving both behind.
+ */
+async function planFor(release: ReleaseState): Promise<Planned> {
+  const strategy = await loadStrategy(release.strategy);
+  return { releaseId: release.id, plan: strategy.plan(release.config as KdeployConfig, release) };
+}
+
+/** Runs the planned release with the lock held; releases the lock whatever happens. */
 async function runLocked(
   s: Session,
   opts: RunOptions,
   hub: EventHub,
   lock: LeaseLock,
   resumed: boolean,
+  planned: Planned,
 ): Promise<ReleaseResult> {
   const lockLost = new AbortController();
   lock.startRenewing(() => lockLost.abort());
@@ -258,11 +275,14 @@ async function runLocked(
   try {
     const current = (await s.records.read()).current;
     if (!current) throw new KdeployError(`app ${s.app} has no release to run`, ExitCode.BadInput);
+    if (current.id !== planned.releaseId)
+      throw new KdeployError(
+        `release ${planned.releaseId} of ${s.app} was replaced by release ${current.id} meanwhile`,
+        ExitCode.Locked,
+      );
     await s.records.update((r) =>
       r.current?.id === current.id ? patchCurrent(r, { holder: lock.identity }, s.clock.now()) : undefined,
     );
-    const strategy = await loadStrategy(current.strategy);
-    const plan = strategy.plan(current.config as KdeployConfig, current);
     result = await drive(
       {
         cluster: s.cluster,
@@ -273,7 +293,7 @@ async function runLocked(
         metrics: opts.metrics,
         tuning: opts.tuning,
       },
-      plan,
+      planned.plan,
       { until: opts.until, deadline: opts.deadline, signal: opts.signal, lockLost: lockLost.signal, resumed },
     );
   } finally {
@@ -345,9 +365,11 @@ async function start(
   to: { version: string; image: string },
   kind: ReleaseState['kind'],
 ): Promise<ReleaseResult> {
-  const strategy = await loadStrategy(strategyName);
-  const id = newReleaseId(s.clock.now());
-  const lock = makeLock(s, opts, id, hub);
+  const release = newRelease(s.config, strategyName, to, newReleaseId(s.clock.now()), s.clock.now(), kind);
+  const planned = await planFor(release);
+  release.steps = planned.plan.steps.map((st) => st.name);
+  release.rollbackSteps = planned.plan.rollback.map((st) => st.name);
+  const lock = makeLock(s, opts, release.id, hub);
   await lock.acquire();
   try {
     const record = await s.records.read();
@@ -358,16 +380,12 @@ async function start(
         ExitCode.Locked,
       );
     }
-    const release = newRelease(s.config, strategyName, to, id, s.clock.now(), kind);
-    const plan = strategy.plan(s.config, release);
-    release.steps = plan.steps.map((st) => st.name);
-    release.rollbackSteps = plan.rollback.map((st) => st.name);
     await s.records.update((r) => startRelease(stripConfigs(r), release, s.config.historyLimit));
   } catch (err) {
     await lock.release().catch(() => {});
     throw err;
   }
-  return runLocked(s, opts, hub, lock, false);
+  return runLocked(s, opts, hub, lock, false, planned);
 }
 
 /** History entries keep no config snapshot: only the current release needs one. */
@@ -415,9 +433,10 @@ export function resume(opts: AppOptions): ReleaseRun {
     const current = (await s.records.read()).current;
     if (!current)
       throw new KdeployError(`app ${s.app} has no release in namespace ${s.namespace}`, ExitCode.BadInput);
+    const planned = await planFor(current);
     const lock = makeLock(s, opts, current.id, hub);
     await acquire(lock, s, current.id, hub, opts.signal);
-    return runLocked(s, opts, hub, lock, true);
+    return runLocked(s, opts, hub, lock, true, planned);
   });
 }
 
@@ -439,6 +458,7 @@ export function abort(opts: AppOptions): ReleaseRun {
         `nothing to abort: release ${current.id} already ${current.phase}`,
         hub,
       );
+    const planned = await planFor(current);
     const by = opts.identity ?? `${hostname()}/${process.pid}`;
     await s.records.update((r) =>
       r.current?.id === current.id && !isTerminal(r.current.phase) && !r.current.requests.abort
@@ -478,7 +498,7 @@ export function abort(opts: AppOptions): ReleaseRun {
           );
       }
     }
-    return runLocked(s, opts, hub, lock, true);
+    return runLocked(s, opts, hub, lock, true, planned);
   });
 }
 
@@ -547,6 +567,7 @@ function request(
     }
     if (what === 'pause' && current.phase === 'paused')
       return toResult(current, 'paused', 'already paused', hub);
+    const planned = await planFor(current);
     const now = s.clock.now();
     const by = opts.identity ?? `${hostname()}/${process.pid}`;
     await s.records.update((r) =>
@@ -575,7 +596,7 @@ function request(
       return toResult(end, isTerminal(end.phase) ? (end.phase as Outcome) : 'paused', end.reason, hub);
     }
     // Nobody runs it: run it here (a pause request only needs it brought to its pause).
-    return runLocked(s, what === 'pause' ? { ...opts, until: 'paused' } : opts, hub, lock, true);
+    return runLocked(s, what === 'pause' ? { ...opts, until: 'paused' } : opts, hub, lock, true, planned);
   });
 }
 

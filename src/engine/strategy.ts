@@ -90,7 +90,12 @@ export async function loadStrategy(name: string): Promise<Strategy> {
       exitCode: 2,
     });
   }
-  return load();
+  const strategy = await load();
+  // A module that loads but exports nothing (a bundle chunk read while it was being rewritten, a broken
+  // plugin) must fail here, by name, rather than as a TypeError in the middle of a release.
+  if (typeof strategy?.plan !== 'function')
+    throw new Error(`strategy "${name}" did not load: its module exports no strategy with a plan()`);
+  return strategy;
 }
 
 registerStrategy('rolling', async () => (await import('../../strategies/rolling.js')).rolling);
