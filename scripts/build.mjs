@@ -3,7 +3,8 @@
 // which is what keeps `kdeploy --help` close to bare-node start-up time.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { build } from 'esbuild';
 
 const entries = {
@@ -33,7 +34,22 @@ const common = {
   logLevel: 'warning',
 };
 
-await build({ ...common, entryPoints: entries, outdir: 'dist' });
+/**
+ * Writes each output file under a temporary name and renames it into place, never truncating a live file:
+ * CLI processes started from dist/ (tests, other shells in this tree) import chunks lazily while a rebuild
+ * runs, and a chunk read between esbuild's truncate and write loaded as a module without exports.
+ */
+async function buildAtomically(options) {
+  const { outputFiles } = await build({ ...options, write: false });
+  for (const file of outputFiles) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    const temporary = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(temporary, file.contents);
+    renameSync(temporary, file.path);
+  }
+}
+
+await buildAtomically({ ...common, entryPoints: entries, outdir: 'dist' });
 
 // Top-level --help/--version as yargs prints them at the two widths it can wrap to (src/cli/main.ts reads
 // this instead of loading yargs). Generated from the bundle just built, so it can't drift from yargs.
@@ -80,7 +96,7 @@ const pureClientNode = {
 if (existsSync('lambda/handler.ts')) {
   // Stale chunks of earlier builds would be deployed with it.
   rmSync('dist/lambda', { recursive: true, force: true });
-  await build({
+  await buildAtomically({
     ...common,
     entryPoints: { index: 'lambda/handler.ts' },
     outdir: 'dist/lambda',
