@@ -66,6 +66,11 @@ export class LockedError extends Error {
   }
 }
 
+/** The lease has another holder (or is gone): renewing can't help. */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+}
+
 export interface LockOptions {
   app: string;
   namespace: string;
@@ -143,16 +148,28 @@ export class LeaseLock {
     }
   }
 
-  /** Renews every TTL/3 on the clock until released; `onLost` is called if another holder took the lease. */
+  /**
+   * Renews every TTL/3 on the clock until released. `onLost` is called when another holder took the lease, or
+   * when renewals kept failing (API errors) until the lease would have lapsed: one failed renewal is retried
+   * at the next period, since the lease is still ours for a TTL after the last successful one.
+   */
   startRenewing(onLost: (err: Error) => void): void {
     this.renewing?.abort();
     const ctl = new AbortController();
     this.renewing = ctl;
-    const period = (this.opts.ttlSeconds * 1000) / 3;
+    const { clock, ttlSeconds } = this.opts;
+    const period = (ttlSeconds * 1000) / 3;
     const loop = async () => {
+      let heldUntil = clock.now() + ttlSeconds * 1000;
       while (!ctl.signal.aborted) {
-        await this.opts.clock.sleep(period, ctl.signal);
-        await this.renew();
+        await clock.sleep(period, ctl.signal);
+        try {
+          const renewedAt = clock.now();
+          await this.renew();
+          heldUntil = renewedAt + ttlSeconds * 1000;
+        } catch (err) {
+          if (err instanceof LeaseLostError || clock.now() + period >= heldUntil) throw err;
+        }
       }
     };
     loop().catch((err) => {
@@ -162,7 +179,7 @@ export class LeaseLock {
 
   private async renew(): Promise<void> {
     const now = this.opts.clock.now();
-    const lost = new Error(`lost the lock kdeploy-${this.opts.app}: another process took it over`);
+    const lost = new LeaseLostError(`lost the lock kdeploy-${this.opts.app}: another process took it over`);
     const result = await this.cluster.mutate<LeaseObject>(this.ref, (lease) => {
       if (lease.spec?.holderIdentity !== this.opts.identity) throw lost;
       return { ...lease, spec: { ...lease.spec, renewTime: microTime(now) } };

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { rollbackTarget } from '../../src/engine/api.js';
-import { decideLock, microTime, parseHolder } from '../../src/engine/lock.js';
+import { VirtualClock } from '../../src/engine/clock.js';
+import {
+  decideLock,
+  LeaseLock,
+  LeaseLostError,
+  type LeaseObject,
+  microTime,
+  parseHolder,
+} from '../../src/engine/lock.js';
 import type { ReleaseState } from '../../src/engine/types.js';
 
 const NOW = Date.parse('2026-01-01T00:00:30Z');
@@ -78,5 +86,57 @@ describe('rollbackTarget', () => {
       rollbackTarget(r('3', 'v3', 'failed', 'v2'), [r('2', 'v2', 'completed'), r('1', 'v1', 'completed')]),
     ).toEqual({ version: 'v1', image: 'web:v1' });
     expect(rollbackTarget(r('1', 'v1', 'completed'), [])).toBeUndefined();
+  });
+});
+
+describe('LeaseLock renewal', () => {
+  /** A lease held by `me` behind a stand-in Cluster whose next writes fail with the given errors. */
+  function renewing(failures: Error[]) {
+    const clock = new VirtualClock({ start: NOW });
+    const lease: LeaseObject = {
+      metadata: { name: 'kdeploy-web', namespace: 'ns' },
+      spec: { holderIdentity: 'me', renewTime: microTime(NOW), leaseDurationSeconds: 15 },
+    };
+    const cluster = {
+      async mutate(_ref: unknown, change: (l: LeaseObject) => LeaseObject | undefined) {
+        const failure = failures.shift();
+        if (failure) throw failure;
+        Object.assign(lease, change(structuredClone(lease)));
+        return lease;
+      },
+    };
+    const lock = new LeaseLock(cluster as never, {
+      app: 'web',
+      namespace: 'ns',
+      identity: 'me',
+      ttlSeconds: 15,
+      clock,
+    });
+    const lost: Error[] = [];
+    lock.startRenewing((err) => lost.push(err));
+    return { clock, lease, lost };
+  }
+
+  it('rides out a failed renewal (the lease is still ours), and gives up at once when another holder has it', async () => {
+    const { clock, lease, lost } = renewing([new Error('HTTP 503')]);
+    await clock.advance(5000);
+    expect(lost).toEqual([]);
+    await clock.advance(5000);
+    expect(lease.spec?.renewTime).toBe(microTime(NOW + 10_000));
+    expect(lost).toEqual([]);
+    lease.spec = { ...lease.spec, holderIdentity: 'someone-else' };
+    await clock.advance(5000);
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toBeInstanceOf(LeaseLostError);
+  });
+
+  it('reports the lock lost when renewals keep failing until the lease would lapse', async () => {
+    const failures = [new Error('HTTP 503'), new Error('HTTP 503')];
+    const { clock, lost } = renewing(failures);
+    await clock.advance(5000);
+    expect(lost).toEqual([]);
+    // Renewed at 0 s, failed at 5 s and 10 s: the next try (15 s) would come after the lease lapsed.
+    await clock.advance(5000);
+    expect(lost.map((e) => e.message)).toEqual(['HTTP 503']);
   });
 });
