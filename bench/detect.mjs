@@ -6,33 +6,16 @@
 // (DEADLINE, default 15 s) so the bench stays short; with Kubernetes' default of 600 s it waits 600 s.
 //   node bench/detect.mjs        (RUNS=5 per maxUnavailable setting, DEADLINE=15 by default)
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { writeFileSync } from 'node:fs';
+import { loadSources, benchCacheDir as outdir } from './load-sources.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 5);
 const DEADLINE = Number(process.env.DEADLINE ?? 15);
-const root = fileURLToPath(new URL('..', import.meta.url));
-const outdir = `${root}node_modules/.cache/kdeploy-bench`;
-mkdirSync(outdir, { recursive: true });
-const entry = `${outdir}/detect-entry.ts`;
-writeFileSync(
-  entry,
-  `export { startSimulatedCluster } from '${root}src/sim/index.ts';
-export { release } from '${root}src/engine/api.ts';
-export { resourceByName } from '${root}src/sim/resources.ts';`,
-);
-const outfile = `${outdir}/detect.mjs`;
-await build({
-  entryPoints: [entry],
-  outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  packages: 'external',
-  logLevel: 'warning',
+const { startSimulatedCluster, release, resourceByName } = await loadSources('detect', {
+  'src/sim/index.ts': ['startSimulatedCluster'],
+  'src/engine/api.ts': ['release'],
+  'src/sim/resources.ts': ['resourceByName'],
 });
-const { startSimulatedCluster, release, resourceByName } = await import(outfile);
 
 // Kubernetes-like pace: containers start in 0.5 s, a crashing one runs 1 s, the kubelet backs off 10 s.
 const sim = await startSimulatedCluster({

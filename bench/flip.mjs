@@ -4,31 +4,13 @@
 // run: what undoing costs once the old colour is gone — a blue/green release onto the idle colour at 0
 // replicas (its pods must start), from its start until its traffic switch.
 //   node bench/flip.mjs        (RUNS=3 by default)
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { loadSources } from './load-sources.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 3);
-const root = fileURLToPath(new URL('..', import.meta.url));
-const outdir = `${root}node_modules/.cache/kdeploy-bench`;
-mkdirSync(outdir, { recursive: true });
-const entry = `${outdir}/flip-entry.ts`;
-writeFileSync(
-  entry,
-  `export { startSimulatedCluster } from '${root}src/sim/index.ts';
-export { release, abort } from '${root}src/engine/api.ts';`,
-);
-const outfile = `${outdir}/flip.mjs`;
-await build({
-  entryPoints: [entry],
-  outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  packages: 'external',
-  logLevel: 'warning',
+const { startSimulatedCluster, release, abort } = await loadSources('flip', {
+  'src/sim/index.ts': ['startSimulatedCluster'],
+  'src/engine/api.ts': ['release', 'abort'],
 });
-const { startSimulatedCluster, release, abort } = await import(outfile);
 
 const config = (delay) => ({
   app: 'web',
