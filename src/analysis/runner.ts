@@ -4,7 +4,7 @@ import { ConfigError, type ConfigIssue, type ConfigPath } from '../config/errors
 import type { Clock, MetricProvider, MetricVars } from '../engine/ports.js';
 import { checkCondition } from './condition.js';
 import { isRetryable } from './errors.js';
-import { type JudgeThresholds, judgeCanary } from './judge.js';
+import { type Judgement, type JudgeThresholds, judgeCanary } from './judge.js';
 import { providers as builtInProviders, type ProviderContext, type ProviderRegistry } from './registry.js';
 import {
   type AnalysisRunState,
@@ -33,7 +33,7 @@ import { renderTemplate, verbatim } from './template.js';
 export const JUDGE_METRIC = 'canary judge';
 /** The judge's window when a judge metric has no count: enough samples per side for the test. */
 const DEFAULT_JUDGE_COUNT = 5;
-const DEFAULT_THRESHOLDS: JudgeThresholds = { pass: 95, marginal: 75 };
+export const DEFAULT_THRESHOLDS: JudgeThresholds = { pass: 95, marginal: 75 };
 
 /** A metric as in kdeploy.yaml, with any registered provider under `provider:`. */
 export type MetricDefinition = Omit<MetricConfig, 'provider'> & { provider: Record<string, unknown> };
@@ -78,7 +78,7 @@ export interface AnalysisOptions extends PrepareOptions {
   judge?: JudgeThresholds;
 }
 
-type Outcome = Pick<MeasurementRecord, 'phase' | 'values' | 'message' | 'judgement'>;
+export type Outcome = Pick<MeasurementRecord, 'phase' | 'values' | 'message' | 'judgement'>;
 
 /**
  * Binds each metric to its provider and checks what can be checked before anything runs: known provider,
@@ -267,8 +267,7 @@ class AnalysisRunner implements BackgroundAnalysis {
         thresholds: this.options.judge ?? DEFAULT_THRESHOLDS,
         signal,
       });
-      const phase: MeasurementPhase = j.result === 'nodata' ? 'no-data' : j.verdict;
-      return { phase, values: j.score === undefined ? [] : [j.score], message: j.reason, judgement: j };
+      return judgementOutcome(j);
     } catch (err) {
       return { phase: 'error', values: [], message: `${spec.name}: ${(err as Error).message}` };
     }
@@ -304,8 +303,14 @@ export function queryVars(vars: MetricVars): MetricVars {
   return { version: vars.canaryVersion, track: 'canary', ...vars };
 }
 
+/** A judgement as the judge pseudo-metric's measurement: its verdict the phase, its score the value. */
+export function judgementOutcome(j: Judgement): Outcome {
+  const phase: MeasurementPhase = j.result === 'nodata' ? 'no-data' : j.verdict;
+  return { phase, values: j.score === undefined ? [] : [j.score], message: j.reason, judgement: j };
+}
+
 /** One judgement, due once every judge metric has had its window. */
-function judgeSpec(judged: readonly PreparedMetric[]): MetricSpec {
+export function judgeSpec(judged: readonly PreparedMetric[]): MetricSpec {
   const window = Math.max(
     ...judged.map((m) => (m.initialDelay ?? 0) + (m.count || DEFAULT_JUDGE_COUNT) * m.interval),
   );

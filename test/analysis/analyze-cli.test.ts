@@ -16,17 +16,29 @@ let prom: Awaited<ReturnType<typeof startServer>>;
 beforeAll(async () => {
   // 10:00 … 10:05, one sample a minute; the error rate crosses 1 % at 10:03.
   const values = [0.001, 0.002, 0.001, 0.02, 0.04, 0.03];
-  prom = await startServer((r) => ({
-    body: {
-      status: 'success',
-      data: {
-        resultType: 'matrix',
-        result: r.params.get('query')!.includes('version="v2"')
-          ? [{ metric: {}, values: values.map((v, i) => [T0 / 1000 + i * 60, String(v)]) }]
-          : [],
+  // p99 latency, one sample a minute over the same window: v2's is twice v1's (with the same small wobble).
+  const p99 = (base: number) => values.map((_, i) => base * (1 + (i % 3) / 50));
+  const answer = (query: string) => {
+    if (query.startsWith('p99')) {
+      const base = query.includes('version="v2"') ? 0.3 : query.includes('version="v1"') ? 0.15 : undefined;
+      return base === undefined ? [] : p99(base);
+    }
+    return query.includes('version="v2"') ? values : [];
+  };
+  prom = await startServer((r) => {
+    const series = answer(r.params.get('query')!);
+    return {
+      body: {
+        status: 'success',
+        data: {
+          resultType: 'matrix',
+          result: series.length
+            ? [{ metric: {}, values: series.map((v, i) => [T0 / 1000 + i * 60, String(v)]) }]
+            : [],
+        },
       },
-    },
-  }));
+    };
+  });
   writeFileSync(
     join(dir, 'kdeploy.yaml'),
     [
@@ -39,6 +51,21 @@ beforeAll(async () => {
       '      interval: 1m',
       '      successCondition: result < 0.01',
       '      failureLimit: 1',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'judge.yaml'),
+    [
+      'app: shop',
+      'image: { repository: registry.example.com/shop }',
+      'analysis:',
+      '  judge: { pass: 90, marginal: 50 }',
+      '  metrics:',
+      '    - name: latency',
+      `      provider: { prometheus: { address: "${prom.url}", query: 'p99{app="{{app}}",version="{{version}}"}' } }`,
+      '      interval: 1m',
+      '      judge: { direction: increase, tolerance: 0.2, critical: true }',
       '',
     ].join('\n'),
   );
@@ -90,6 +117,69 @@ describe('kdeploy analyze', () => {
       decidedAt: T0 + 4 * 60_000,
       metrics: [{ name: 'error-rate', phase: 'failed' }],
     });
+  });
+
+  it('judges the judge: metrics, canary against stable over the window, and prints the result', async () => {
+    const r = await kdeploy([
+      'analyze',
+      '--config',
+      'judge.yaml',
+      ...window,
+      '--canary',
+      'v2',
+      '--stable',
+      'v1',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('canary judge: failed at 2026-01-01T10:05:00Z');
+    expect(r.stdout).toContain('  2026-01-01T10:05:00Z  FAIL     score 0 (fail)');
+    expect(r.stdout).toMatch(
+      /\n {4}latency: high \(critical\): higher than baseline beyond tolerance \+20%: mean 0\.306 vs 0\.153 \(\+100%\), p=0\.0\d+\n/,
+    );
+    expect(r.stdout).toMatch(/Verdict: failed at 2026-01-01T10:05:00Z \(canary judge: 1 failed measurement/);
+    const asked = prom.received.slice(-2).map((q) => q.params.get('query'));
+    expect(asked.sort()).toEqual(['p99{app="shop",version="v1"}', 'p99{app="shop",version="v2"}']);
+
+    const json = await kdeploy([
+      'analyze',
+      '--config',
+      'judge.yaml',
+      ...window,
+      '--canary',
+      'v2',
+      '--stable',
+      'v1',
+      '-o',
+      'json',
+    ]);
+    const report = JSON.parse(json.stdout);
+    expect(report.metrics[0].measurements[0].judgement).toMatchObject({
+      score: 0,
+      result: 'fail',
+      metrics: [{ name: 'latency', classification: 'high', canary: { count: 6 }, baseline: { count: 6 } }],
+    });
+  });
+
+  it('a judge needs both versions, and two different ones: exit 2 naming the flag', async () => {
+    const judge = ['analyze', '--config', 'judge.yaml', ...window];
+    const noStable = await kdeploy([...judge, '--canary', 'v2']);
+    expect([noStable.code, noStable.stderr]).toEqual([
+      2,
+      expect.stringMatching(
+        /--stable: latency has judge: the judge compares the --canary version with the --stable version; give both/,
+      ),
+    ]);
+    const noCanary = await kdeploy([...judge, '--stable', 'v1']);
+    expect([noCanary.code, noCanary.stderr]).toEqual([
+      2,
+      expect.stringMatching(/--canary: latency has judge/),
+    ]);
+    const same = await kdeploy([...judge, '--canary', 'v1', '--stable', 'v1']);
+    expect([same.code, same.stderr]).toEqual([
+      2,
+      expect.stringMatching(/--stable: the judge would compare v1 with itself/),
+    ]);
   });
 
   it('rejects bad input with exit 2 and names the flag or field', async () => {

@@ -1,17 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { ProviderRegistry } from '../../src/analysis/registry.js';
 import { formatReplay, replayAnalysis } from '../../src/analysis/replay.js';
-import type { MetricDefinition } from '../../src/analysis/runner.js';
+import { JUDGE_METRIC, type MetricDefinition } from '../../src/analysis/runner.js';
 import type { MetricProvider, MetricVars } from '../../src/engine/ports.js';
 
 const vars: MetricVars = { app: 'checkout', namespace: 'shop', stableVersion: 'v1', canaryVersion: 'v2' };
 const T0 = Date.UTC(2026, 0, 1, 10);
 const MIN = 60_000;
 
-// History per query: one value a minute from T0; null = no sample that minute (a gap in the series).
+// History per query (or per `query@version`, for the judge's samples of one version): one value a minute
+// from T0; null = no sample that minute (a gap in the series).
+const noisy = (base: number) => [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => base * (1 + ((i * 7) % 5) / 100));
 const history: Record<string, (number | null)[]> = {
   errors: [0.001, 0.002, null, 0.02, 0.03, 0.001],
   latency: [0.1, 0.1, 0.1, 0.1, 0.1, 0.1],
+  'p99@v1': noisy(0.15),
+  'p99@v2': noisy(0.3),
+  'cpu@v1': noisy(0.5),
+  'cpu@v2': noisy(0.51),
 };
 const asked: { query: string; vars: MetricVars; from: number; to: number; step: number }[] = [];
 const ranged: MetricProvider = {
@@ -22,7 +28,7 @@ const ranged: MetricProvider = {
   async measureRange(query, v, from, to, step) {
     asked.push({ query, vars: v, from, to, step });
     if (query === 'broken') throw new Error('HTTP 503 from history');
-    const points = (history[query] ?? [])
+    const points = (history[`${query}@${v.version}`] ?? history[query] ?? [])
       .map((value, i) => ({ at: T0 + i * MIN, values: value === null ? [] : [value] }))
       .filter((p) => p.values.length && p.at >= from && p.at <= to);
     return { values: points.flatMap((p) => p.values), at: to, points };
@@ -131,6 +137,70 @@ describe('replayAnalysis', () => {
     expect(text).toContain('  2026-01-01T10:02:00Z  no data  —');
     expect(text).toContain('  2026-01-01T10:03:00Z  FAIL     0.02');
     expect(text).toMatch(/Verdict: failed at 2026-01-01T10:04:00Z \(errors: 2 failed measurements/);
+  });
+
+  it('judges the judge: metrics over the window, the canary version against the stable version', async () => {
+    const judged = (name: string) =>
+      metric(name, {
+        failureCondition: undefined,
+        judge: { direction: 'increase', tolerance: 0.1, critical: false, mustHaveData: true, weight: 1 },
+      });
+    const report = await replayAnalysis({
+      metrics: [metric('latency', { failureCondition: 'result > 1', count: 3 }), judged('p99'), judged('cpu')],
+      vars,
+      from: T0,
+      to: T0 + 9 * MIN,
+      providers,
+      judge: { pass: 90, marginal: 40 },
+    });
+    const versions = asked.slice(-2).map((a) => [a.query, a.vars.version]);
+    expect(versions).toContainEqual(['cpu', 'v2']);
+    expect(versions).toContainEqual(['cpu', 'v1']);
+    expect(report.metrics.map((m) => [m.name, m.phase])).toEqual([
+      ['latency', 'successful'],
+      [JUDGE_METRIC, 'inconclusive'],
+    ]);
+    const [judgement] = report.metrics[1]!.measurements;
+    expect(judgement).toMatchObject({ finishedAt: T0 + 9 * MIN, phase: 'inconclusive', values: [50] });
+    expect(judgement!.judgement).toMatchObject({
+      result: 'marginal',
+      metrics: [
+        { name: 'p99', classification: 'high', canary: { count: 10 }, baseline: { count: 10 } },
+        { name: 'cpu', classification: 'pass' },
+      ],
+    });
+    expect(judgement!.judgement!.metrics[0]!.canary.mean).toBeCloseTo(
+      2 * judgement!.judgement!.metrics[0]!.baseline.mean,
+      9,
+    );
+    expect(report).toMatchObject({ verdict: 'inconclusive', decidedAt: T0 + 9 * MIN });
+
+    const text = formatReplay(report);
+    expect(text).toContain('canary judge: inconclusive at 2026-01-01T10:09:00Z');
+    expect(text).toContain('  2026-01-01T10:09:00Z  ?        score 50 (marginal)');
+    expect(text).toMatch(
+      /\n {4}p99: high: higher than baseline beyond tolerance \+10%: mean 0\.306 vs 0\.153 \(\+100%\), p=\d/,
+    );
+    expect(text).toMatch(/\n {4}cpu: pass: within tolerance \+10%: mean 0\.520 vs 0\.510 \(\+2%\), p=\d/);
+  });
+
+  it('a judge metric with too little history fails the replay when it must have data', async () => {
+    const report = await replayAnalysis({
+      metrics: [
+        metric('p99', {
+          failureCondition: undefined,
+          judge: { direction: 'increase', tolerance: 0.1, critical: true, mustHaveData: true, weight: 1 },
+        }),
+      ],
+      vars,
+      from: T0,
+      to: T0 + 3 * MIN,
+      providers,
+    });
+    expect(report).toMatchObject({
+      verdict: 'failed',
+      reason: expect.stringMatching(/critical metric p99: no data: 4 canary and 4 baseline samples/),
+    });
   });
 
   it('refuses an empty window', async () => {

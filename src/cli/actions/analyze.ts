@@ -8,6 +8,7 @@ import { printWarnings } from '../console.js';
 
 // `kdeploy analyze`: replays kdeploy.yaml's analysis metrics over a past window and prints each measurement
 // and the verdict the analysis would have reached; it changes nothing and exits 0 whatever that verdict.
+// Metrics with `judge:` are judged over the window: the --canary version against the --stable one.
 
 /** `--from`/`--to`: an ISO time, or a duration ago (`30m`; `0s` = now). */
 export function parseWhen(text: string, flag: string, now: number): number {
@@ -58,6 +59,29 @@ export async function run(args: AnalyzeArgs): Promise<void> {
       { path: ['analysis', 'metrics'], source: args.config ?? args.file, message: 'no metrics to replay' },
     ]);
 
+  const judged = metrics.filter((m) => m.judge).map((m) => m.name);
+  if (judged.length) {
+    const missing = (['canary', 'stable'] as const).filter((flag) => !args[flag]);
+    if (missing.length) {
+      const verb = judged.length > 1 ? 'have' : 'has';
+      throw new ConfigError([
+        {
+          path: [],
+          source: `--${missing[0]}`,
+          message: `${judged.join(', ')} ${verb} judge: the judge compares the --canary version with the --stable version; give both`,
+        },
+      ]);
+    }
+    if (args.canary === args.stable) {
+      throw new ConfigError([
+        {
+          path: [],
+          source: '--stable',
+          message: `the judge would compare ${args.canary} with itself; name the stable version`,
+        },
+      ]);
+    }
+  }
   // Versions the queries name; a query that uses one that wasn't given fails with the variable's name.
   const vars = {
     app: config.app,
@@ -65,7 +89,14 @@ export async function run(args: AnalyzeArgs): Promise<void> {
     ...(args.stable ? { stableVersion: args.stable } : {}),
     ...(args.canary ? { canaryVersion: args.canary, version: args.canary } : {}),
   } as MetricVars;
-  const report = await replayAnalysis({ metrics, vars, from, to, source: args.config ?? args.file });
+  const report = await replayAnalysis({
+    metrics,
+    vars,
+    from,
+    to,
+    source: args.config ?? args.file,
+    judge: config.analysis.judge,
+  });
 
   if (args.output === 'text') process.stdout.write(formatReplay(report));
   else if (args.output === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

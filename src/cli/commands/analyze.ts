@@ -32,10 +32,17 @@ export const analyzeCommand: CommandModule<GlobalArgs, AnalyzeArgs> = {
         type: 'string',
         describe: 'The version {{canaryVersion}} and {{version}} name in queries',
       })
-      .option('stable', { type: 'string', describe: 'The version {{stableVersion}} names in queries' })
+      .option('stable', {
+        type: 'string',
+        describe: 'The version {{stableVersion}} names in queries; the judge’s baseline',
+      })
       .example(
         '$0 analyze --from 2h --to 0s --canary v2',
         'what the analysis would have said about v2 over the last 2 hours',
+      )
+      .example(
+        '$0 analyze --from 1h --to 0s --canary v2 --stable v1',
+        'and judge v2 against v1 on the metrics with judge:, over the last hour',
       ),
   handler: lazy(() => import('../actions/analyze.js')),
 };
