@@ -4,10 +4,15 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CodePipelineClient, CodePipelineClientConfig } from '@aws-sdk/client-codepipeline';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig } from '../src/config/load.js';
-import type { AppOptions, ReleaseOptions, ReleaseResult, StatusReport } from '../src/engine/api.js';
+import type {
+  AppOptions,
+  ConnectionOptions,
+  ReleaseOptions,
+  ReleaseResult,
+  StatusReport,
+} from '../src/engine/api.js';
 import type { ReleaseEvent } from '../src/engine/types.js';
 import {
   chooseArtifact,
@@ -47,8 +52,8 @@ export interface HandlerOptions {
   region?: string;
   /** EKS API endpoint override (moto in tests). */
   eksEndpoint?: string;
-  /** Builds the KubeConfig for the target cluster; default the EKS token or a plain server URL (lambda/kube.ts). */
-  kube?: (cluster: ClusterParams) => Promise<KubeConfig>;
+  /** How the engine reaches the target cluster; default the EKS token or a plain server URL (lambda/kube.ts). */
+  kube?: (cluster: ClusterParams) => Promise<KubeTarget>;
   engine?: () => Promise<Engine>;
   /**
    * Time kept free before the Lambda timeout: the engine stops this long before it, and the invocation stops
@@ -67,6 +72,9 @@ export interface InvocationSummary {
 }
 
 export type JobHandler = (event: CodePipelineJobEvent, context: LambdaContext) => Promise<InvocationSummary>;
+
+/** How the engine reaches the cluster: a bearer-token transport (lambda/kube.ts) or a KubeConfig (tests). */
+export type KubeTarget = Pick<ConnectionOptions, 'transport' | 'kubeconfig'>;
 
 const DEFAULT_MARGIN_MS = 60_000;
 
@@ -89,7 +97,7 @@ export function createHandler(options: HandlerOptions = {}): JobHandler {
   const kube =
     options.kube ??
     (async (cluster: ClusterParams) =>
-      (await import('./kube.js')).kubeConfigFor(cluster, {
+      (await import('./kube.js')).kubeTargetFor(cluster, {
         region: options.region,
         eksEndpoint: options.eksEndpoint,
       }));
@@ -162,9 +170,9 @@ export function createHandler(options: HandlerOptions = {}): JobHandler {
       if (continuation) {
         Object.assign(track, continuation);
         const cluster = params.cluster ?? (await fromArtifact(job, params, keep)).cluster;
-        const kubeconfig = await kube(cluster);
+        const access = await kube(cluster);
         const api = await engine();
-        const target = { app: continuation.app, namespace: continuation.namespace, kubeconfig };
+        const target = { app: continuation.app, namespace: continuation.namespace, ...access };
         // resume() runs whatever release is current: make sure it is still this job's.
         const current = (await api.status(target)).release?.id;
         if (current !== continuation.releaseId) {
@@ -179,13 +187,13 @@ export function createHandler(options: HandlerOptions = {}): JobHandler {
       const input = await fromArtifact(job, params, keep);
       track.app = input.app;
       track.namespace = input.namespace;
-      const kubeconfig = await kube(input.cluster);
+      const access = await kube(input.cluster);
       return (await engine()).release({
         config: input.configPath,
         strategy: params.strategy,
         to: input.to,
         namespace: params.namespace,
-        kubeconfig,
+        ...access,
         deadline,
         signal: stop.signal,
         onEvent,

@@ -1,6 +1,8 @@
-// The Lambda's way into the cluster: no kubeconfig file and no aws CLI, only UserParameters' `cluster`.
-import { KubeConfig } from '@kubernetes/client-node';
+// The Lambda's way into the cluster: no kubeconfig file and no aws CLI, only UserParameters' `cluster`. A
+// bearer-token transport over node:https, so neither client-node nor undici is loaded (issue 9's size target).
 import { ConfigError } from '../src/config/errors.js';
+import { nodeTransport } from '../src/kube/transport-node.js';
+import type { KubeTarget } from './create-handler.js';
 import type { ClusterParams } from './job.js';
 
 export interface KubeOptions {
@@ -10,32 +12,20 @@ export interface KubeOptions {
   eksEndpoint?: string;
 }
 
-/** A KubeConfig for a plain API server URL; no credentials are sent (a test cluster or an authenticating proxy). */
-export function serverKubeConfig(server: string, certificateAuthorityData?: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: 'target',
-        server,
-        ...(certificateAuthorityData ? { caData: certificateAuthorityData } : {}),
-        // client-node refuses a plain-http server unless told TLS is off; there is no TLS to verify.
-        skipTLSVerify: server.startsWith('http:'),
-      },
-    ],
-    users: [{ name: 'kdeploy' }],
-    contexts: [{ name: 'target', cluster: 'target', user: 'kdeploy' }],
-    currentContext: 'target',
-  });
-  return kc;
-}
-
 /**
- * EKS: the in-process token with the Lambda role's credentials; the endpoint comes from eks:DescribeCluster
- * unless `server` is given. Otherwise the plain server URL.
+ * EKS: the in-process token with the Lambda role's credentials, refreshed before it expires; the endpoint
+ * and CA come from eks:DescribeCluster unless `server` is given. Otherwise the plain server URL, sending no
+ * credentials (a test cluster or an authenticating proxy).
  */
-export async function kubeConfigFor(cluster: ClusterParams, options: KubeOptions = {}): Promise<KubeConfig> {
-  if (!cluster.eks) return serverKubeConfig(cluster.server as string, cluster.certificateAuthorityData);
+export async function kubeTargetFor(cluster: ClusterParams, options: KubeOptions = {}): Promise<KubeTarget> {
+  if (!cluster.eks) {
+    return {
+      transport: nodeTransport({
+        server: cluster.server as string,
+        caData: cluster.certificateAuthorityData,
+      }),
+    };
+  }
   const region = cluster.eks.region ?? options.region;
   if (!region) {
     throw new ConfigError([
@@ -46,15 +36,17 @@ export async function kubeConfigFor(cluster: ClusterParams, options: KubeOptions
       },
     ]);
   }
-  const { eksKubeConfig } = await import('../src/kube/eks-token.js');
+  const { EksTokenSource, eksEndpoint } = await import('../src/kube/eks-auth.js');
   try {
-    return await eksKubeConfig({
+    const { endpoint, caData } = await eksEndpoint({
       name: cluster.eks.name,
       region,
       ...(cluster.server ? { endpoint: cluster.server } : {}),
       ...(cluster.certificateAuthorityData ? { caData: cluster.certificateAuthorityData } : {}),
       ...(options.eksEndpoint ? { eksEndpoint: options.eksEndpoint } : {}),
     });
+    const tokens = new EksTokenSource({ name: cluster.eks.name, region });
+    return { transport: nodeTransport({ server: endpoint, caData, token: () => tokens.token() }) };
   } catch (err) {
     if ((err as { name?: string }).name === 'ResourceNotFoundException') {
       throw new ConfigError([

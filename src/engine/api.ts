@@ -9,6 +9,7 @@ import { loadConfig, parseConfig } from '../config/load.js';
 import type { KdeployConfig } from '../config/schema.js';
 import type { Cluster } from '../kube/cluster.js';
 import { connectCluster } from '../kube/connect.js';
+import type { Transport } from '../kube/transport.js';
 import { RealClock } from './clock.js';
 import { diagnosePods } from './diagnose.js';
 import { ExitCode } from './exit-codes.js';
@@ -31,6 +32,8 @@ import {
 export interface ConnectionOptions {
   /** Path to a kubeconfig file, or a loaded KubeConfig. Default: $KUBECONFIG, ~/.kube/config, in-cluster. */
   kubeconfig?: string | KubeConfig;
+  /** Instead of a kubeconfig: a ready bearer-token transport (the Lambda's; src/kube/transport-node.ts). */
+  transport?: Transport;
   context?: string;
   /** Overrides the config's namespace. */
   namespace?: string;
@@ -150,6 +153,7 @@ function connect(
 ): Promise<Cluster> {
   return connectCluster({
     kubeConfig: typeof opts.kubeconfig === 'object' ? opts.kubeconfig : undefined,
+    transport: opts.transport,
     kubeconfig: typeof opts.kubeconfig === 'string' ? opts.kubeconfig : config?.cluster.kubeconfig,
     context: opts.context ?? config?.cluster.context,
     namespace,

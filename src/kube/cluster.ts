@@ -1,14 +1,8 @@
-import {
-  type HttpMethod,
-  type KubeConfig,
-  type KubernetesObject,
-  RequestContext,
-} from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeError, type RequestTarget, statusOf } from './errors.js';
-import type { KubeAccess } from './kubeconfig.js';
 import { resourceInfo, resourcePath } from './resources.js';
 import { type RetryOptions, withRetry } from './retry.js';
+import { isOk, statusError, type Transport } from './transport.js';
 import { type WatchHandler, type WatchQuery, watchObjects } from './watch.js';
 
 /** Identifies one object. */
@@ -38,84 +32,85 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
-/** An HTTP answer that wasn't 2xx, shaped like client-node's ApiException so errors.ts reads both. */
-export class ApiStatusError extends Error {
-  override name = 'ApiStatusError';
-  constructor(
-    readonly code: number,
-    readonly body: unknown,
-    readonly headers: Record<string, string>,
-  ) {
-    super(`HTTP ${code}: ${(body as { message?: string })?.message ?? JSON.stringify(body)}`);
-  }
+export { ApiStatusError } from './transport.js';
+
+/** What a Cluster needs: how requests reach the API server, and the namespace of unqualified objects. */
+export interface ClusterAccess {
+  transport: Transport;
+  namespace: string;
 }
+
+type Query = Record<string, string | number | boolean | undefined>;
 
 const FIELD_MANAGER = 'kdeploy';
 const MAX_CONFLICT_RETRIES = 8;
 
 /**
- * The Cluster port: access to the Kubernetes API with client-node's kubeconfig and authentication
- * (tokens, client certificates, exec plugins such as `aws eks get-token`), plain JSON objects in and out,
+ * The Cluster port: access to the Kubernetes API through a Transport (client-node's kubeconfig auth, or a
+ * bearer token over node:https), plain JSON objects in and out,
  * retries on transient failures, errors that name the verb/resource/namespace, and a read-modify-write
  * helper for 409s. Requests go over HTTP directly rather than through the generated typed APIs, whose
  * serializer drops fields it doesn't know (patch directives, nulls) and turns timestamps into Dates.
  * Tests point the same class at the simulated cluster or a real control plane.
  */
 export class Cluster {
-  readonly kc: KubeConfig;
   readonly namespace: string;
   readonly server: string;
-  private dispatcher?: ReturnType<RequestContext['getDispatcher']>;
+  private readonly transport: Transport;
 
   constructor(
-    access: KubeAccess,
+    access: ClusterAccess,
     private readonly retry: RetryOptions = {},
   ) {
-    this.kc = access.kc;
+    this.transport = access.transport;
     this.namespace = access.namespace;
-    this.server = access.server.replace(/\/$/, '');
+    this.server = access.transport.server;
   }
 
-  /** One HTTP request with the kubeconfig's credentials; JSON answer, or text when `text` is set. */
+  private url(path: string, query: Query = {}): URL {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url;
+  }
+
+  /** One HTTP request with the transport's credentials; JSON answer, or text when `text` is set. */
   async request<T>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
     options: {
-      query?: Record<string, string | number | boolean | undefined>;
+      query?: Query;
       body?: unknown;
       contentType?: string;
       text?: boolean;
       signal?: AbortSignal;
     } = {},
   ): Promise<T> {
-    const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries(options.query ?? {}))
-      if (v !== undefined) url.searchParams.set(k, String(v));
-    const ctx = new RequestContext(url.toString(), method as HttpMethod);
-    await this.kc.applySecurityAuthentication(ctx);
-    const headers: Record<string, string> = { ...ctx.getHeaders(), Accept: 'application/json' };
+    const headers: Record<string, string> = { Accept: 'application/json' };
     if (options.body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
-    // applySecurityAuthentication builds a new undici Agent (a new connection) per request; keep the first
-    // one so requests share keep-alive connections. Credentials travel in headers, set per request above.
-    this.dispatcher ??= ctx.getDispatcher();
-    const response = await fetch(url, {
+    const response = await this.transport.request({
       method,
+      url: this.url(path, options.query),
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      dispatcher: this.dispatcher as never,
       signal: options.signal,
     });
-    const raw = await response.text();
-    if (!response.ok) {
-      let body: unknown = raw;
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        // Non-JSON error bodies (proxies, load balancers) are kept as text.
-      }
-      throw new ApiStatusError(response.status, body, Object.fromEntries(response.headers));
-    }
+    if (!isOk(response.status)) throw statusError(response.status, response.body, response.headers);
+    const raw = response.body;
     return (options.text ? raw : raw ? JSON.parse(raw) : undefined) as T;
+  }
+
+  /** A streaming GET (a watch): the body's text chunks once the server answered 2xx. */
+  async stream(path: string, query: Query, signal: AbortSignal): Promise<AsyncIterable<string>> {
+    const response = await this.transport.stream({
+      method: 'GET',
+      url: this.url(path, query),
+      headers: { Accept: 'application/json' },
+      signal,
+    });
+    if (isOk(response.status)) return response.chunks;
+    let text = '';
+    for await (const chunk of response.chunks) text += chunk;
+    throw statusError(response.status, text, response.headers);
   }
 
   private target(verb: string, kind: string, name?: string, namespace?: string): RequestTarget {

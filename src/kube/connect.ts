@@ -1,11 +1,14 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Cluster } from './cluster.js';
 import { KubeConfigError } from './errors.js';
-import { type KubeAccess, type KubeAccessOptions, loadKubeConfig, selectContext } from './kubeconfig.js';
+import type { KubeAccess, KubeAccessOptions } from './kubeconfig.js';
+import type { Transport } from './transport.js';
 
 export interface ConnectOptions extends KubeAccessOptions {
   /** An already loaded KubeConfig (library callers, tests) instead of a file. */
   kubeConfig?: KubeConfig;
+  /** A ready transport (the Lambda's bearer-token access): no kubeconfig is read and client-node never loads. */
+  transport?: Transport;
   /** kdeploy.yaml's `cluster.eks`: authenticate with an in-process EKS token instead of the kubeconfig's user. */
   eks?: { name: string; region: string };
 }
@@ -13,13 +16,18 @@ export interface ConnectOptions extends KubeAccessOptions {
 /**
  * Connects to the cluster for a release: the kubeconfig as kubectl finds it, and with `cluster.eks` the
  * in-process EKS token (no aws CLI). With `cluster.eks` and no kubeconfig at all, the endpoint and CA come
- * from eks:DescribeCluster. The AWS SDK loads only on these paths.
+ * from eks:DescribeCluster. client-node and the AWS SDK load only on the paths that need them.
  */
 export async function connectCluster(options: ConnectOptions): Promise<Cluster> {
+  if (options.transport) {
+    const namespace = options.namespace ?? options.configNamespace ?? 'default';
+    return new Cluster({ transport: options.transport, namespace });
+  }
   return new Cluster(await kubeAccess(options));
 }
 
 async function kubeAccess(options: ConnectOptions): Promise<KubeAccess> {
+  const { loadKubeConfig, selectContext } = await import('./kubeconfig.js');
   if (options.kubeConfig) {
     if (options.eks) await attachEks(options.kubeConfig, options.eks);
     return selectContext(options.kubeConfig, options);

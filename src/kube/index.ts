@@ -2,6 +2,7 @@
 export {
   ApiStatusError,
   Cluster,
+  type ClusterAccess,
   type ListOptions,
   type ObjectRef,
   type PatchType,
@@ -19,4 +20,6 @@ export {
 export { type KubeAccess, type KubeAccessOptions, loadKubeConfig, selectContext } from './kubeconfig.js';
 export { resourceInfo, resourcePath } from './resources.js';
 export { isTransient, type RetryOptions, withRetry } from './retry.js';
+export type { StreamResponse, Transport, TransportRequest, TransportResponse } from './transport.js';
+export { type NodeTransportOptions, nodeTransport } from './transport-node.js';
 export { type WatchEvent, type WatchHandler, type WatchQuery, watchObjects } from './watch.js';

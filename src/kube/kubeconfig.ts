@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterAccess } from './cluster.js';
 import { KubeConfigError } from './errors.js';
+import { kubeConfigTransport } from './transport-kubeconfig.js';
 
 export interface KubeAccessOptions {
   /** Path to a kubeconfig file (kubectl's --kubeconfig). */
@@ -13,9 +15,9 @@ export interface KubeAccessOptions {
   configNamespace?: string;
 }
 
-export interface KubeAccess {
+/** Cluster access through a kubeconfig: `new Cluster(access)` takes it as it is. */
+export interface KubeAccess extends ClusterAccess {
   kc: KubeConfig;
-  namespace: string;
   server: string;
 }
 
@@ -59,5 +61,5 @@ export function selectContext(kc: KubeConfig, options: KubeAccessOptions = {}): 
   }
   const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
   const namespace = options.namespace ?? options.configNamespace ?? contextNamespace ?? 'default';
-  return { kc, namespace, server: cluster.server };
+  return { kc, namespace, server: cluster.server, transport: kubeConfigTransport(kc, cluster.server) };
 }

@@ -1,6 +1,8 @@
-import { type KubernetesObject, Watch } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Cluster } from './cluster.js';
+import { statusOf } from './errors.js';
 import { resourcePath } from './resources.js';
+import { lines } from './transport.js';
 
 export interface WatchQuery {
   apiVersion: string;
@@ -81,7 +83,8 @@ export async function watchObjects<T extends KubernetesObject>(
   }
 }
 
-function watchOnce<T extends KubernetesObject>(
+/** One watch request, read to its end: newline-delimited JSON events, an ERROR event with code 410 meaning Gone. */
+async function watchOnce<T extends KubernetesObject>(
   cluster: Cluster,
   path: string,
   query: WatchQuery,
@@ -90,49 +93,37 @@ function watchOnce<T extends KubernetesObject>(
   onEvent: WatchHandler<T>,
   signal: AbortSignal,
 ): Promise<WatchEnd> {
-  return new Promise((resolve) => {
-    let gone = false;
-    let controller: AbortController | undefined;
-    const stop = () => controller?.abort();
-    const finish = (error?: unknown) => {
-      signal.removeEventListener('abort', stop);
-      const status = (error as { statusCode?: number } | undefined)?.statusCode;
-      resolve({ gone: gone || status === 410, error: error ?? undefined });
-    };
-    new Watch(cluster.kc)
-      .watch(
-        path,
-        {
-          resourceVersion,
-          labelSelector: query.labelSelector,
-          fieldSelector: query.fieldSelector,
-          allowWatchBookmarks: true,
-          // Servers end watches after this; we then resume from the last resourceVersion.
-          timeoutSeconds: 240,
-        },
-        (phase, object) => {
-          if (phase === 'ERROR') {
-            gone = (object as { code?: number })?.code === 410;
-            return;
-          }
-          const rv = (object as KubernetesObject)?.metadata?.resourceVersion;
-          if (rv) onResourceVersion(rv);
-          if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') {
-            onEvent({
-              type: phase,
-              object: { apiVersion: query.apiVersion, kind: query.kind, ...(object as T) },
-            });
-          }
-        },
-        (err) => finish(signal.aborted ? undefined : err),
-      )
-      .then(
-        (c) => {
-          controller = c;
-          if (signal.aborted) c.abort();
-          else signal.addEventListener('abort', stop, { once: true });
-        },
-        (err) => finish(err),
-      );
-  });
+  let gone = false;
+  try {
+    const chunks = await cluster.stream(
+      path,
+      {
+        watch: true,
+        resourceVersion,
+        labelSelector: query.labelSelector,
+        fieldSelector: query.fieldSelector,
+        allowWatchBookmarks: true,
+        // Servers end watches after this; we then resume from the last resourceVersion.
+        timeoutSeconds: 240,
+      },
+      signal,
+    );
+    for await (const line of lines(chunks)) {
+      const { type, object } = JSON.parse(line) as { type: string; object: unknown };
+      if (type === 'ERROR') {
+        gone = (object as { code?: number })?.code === 410;
+        continue;
+      }
+      const rv = (object as KubernetesObject)?.metadata?.resourceVersion;
+      if (rv) onResourceVersion(rv);
+      if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
+        onEvent({ type, object: { apiVersion: query.apiVersion, kind: query.kind, ...(object as T) } });
+      }
+    }
+    return { gone };
+  } catch (error) {
+    // Aborting ends the stream with an AbortError: that is the caller stopping, not a failure.
+    if (signal.aborted) return { gone };
+    return { gone: gone || statusOf(error) === 410, error };
+  }
 }

@@ -68,7 +68,7 @@ const handler = () =>
     s3: { endpoint: moto.endpoint, region },
     // The bed's API server takes client certificates, not EKS tokens: its admin kubeconfig stands in for the
     // EKS authentication (covered on moto in test/e2e/aws/eks.test.ts).
-    kube: async () => testbedKubeConfig(),
+    kube: async () => ({ kubeconfig: testbedKubeConfig() }),
     safetyMarginMs: 1500,
     log: () => {},
   });
