@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { fetch } from 'undici';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { VirtualClock } from '../../src/engine/clock.js';
+import { nodeTransport } from '../../src/kube/transport-node.js';
 import { trackRequests } from '../../src/sim/inflight.js';
 
 // A server that does not hold the clock and answers after 30 real ms: without client-side tracking the
@@ -101,6 +102,40 @@ describe('trackRequests', () => {
       await vi.waitFor(() => expect(fired).toBe(true), { timeout: 2000, interval: 5 });
       server?.closeAllConnections();
       await hanging;
+    } finally {
+      untrack();
+      clock.dispose();
+    }
+  });
+
+  test('node:http requests (the Lambda transport) hold it too: to the end of the body, a watch to its headers', async () => {
+    const url = await slowServer();
+    const clock = new VirtualClock({ start: 0, autoAdvance: true });
+    const untrack = trackRequests(
+      url,
+      () => clock.hold(),
+      () => clock.touch(),
+    );
+    const transport = nodeTransport({ server: url });
+    const get = (path: string, signal?: AbortSignal) => ({
+      method: 'GET' as const,
+      url: new URL(url + path),
+      headers: {},
+      signal,
+    });
+    try {
+      let fired = false;
+      clock.sleep(60_000).then(() => (fired = true));
+      expect((await transport.request(get('/slow'))).body).toBe('{"ok":true}');
+      expect(fired).toBe(false);
+      expect(clock.now()).toBe(0);
+      await vi.waitFor(() => expect(fired).toBe(true), { timeout: 2000, interval: 5 });
+      const watch = new AbortController();
+      const open = await transport.stream(get('/pods?watch=true', watch.signal));
+      expect(open.status).toBe(200);
+      await clock.sleep(60_000); // resolves although the watch stays open
+      expect(clock.now()).toBe(120_000);
+      watch.abort();
     } finally {
       untrack();
       clock.dispose();
