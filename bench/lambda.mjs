@@ -1,6 +1,7 @@
 // Size and cold start of the Lambda package (dist/lambda, built by `npm run build`), against bare node in
 // the same run: `npm run bench:lambda` (the project's Node 22; RUNS=n to change the count, TOP=n to list
-// more of the largest loaded files). Targets (issue 9): the files the handler loads ≤ 1.5 MB; module init
+// more of the largest loaded files; `-- --metafile` also lists the packages in the files a first invocation
+// loads, from the build's dist/lambda-meta.json). Targets (issue 9): the files the handler loads ≤ 1.5 MB; module init
 // (import only, what Lambda's init phase runs) ≤ 4x `node -e 0`.
 //
 // Three figures for size: the whole package; the files module init loads; the files a first invocation
@@ -95,6 +96,26 @@ const hook = (log) =>
     )});`,
   )}`;
 
+/** Bytes per package (or first-party directory) in the given output files, from esbuild's metafile. */
+function printPackages(outputs) {
+  const metaPath = join(dir, '..', 'lambda-meta.json');
+  if (!existsSync(metaPath)) throw new Error(`${metaPath} is missing: run \`npm run build\` first`);
+  const { outputs: meta } = JSON.parse(readFileSync(metaPath, 'utf8'));
+  const byPackage = new Map();
+  for (const file of outputs) {
+    const key = Object.keys(meta).find((k) => join(process.cwd(), k) === file);
+    for (const [input, { bytesInOutput }] of Object.entries(meta[key]?.inputs ?? {})) {
+      // node_modules/@scope/name/… or node_modules/name/… (the innermost node_modules); else our directory.
+      const m = input.match(/.*node_modules\/((?:@[^/]+\/)?[^/]+)/);
+      const name = m ? m[1] : input.split('/').slice(0, 2).join('/');
+      byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
+    }
+  }
+  console.log('packages in the files a first invocation loads (minified bytes):');
+  for (const [name, n] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 15)))
+    console.log(`  ${mb(n).padStart(9)}  ${name}`);
+}
+
 function run(args, extraEnv = {}) {
   const start = process.hrtime.bigint();
   const r = spawnSync(process.execPath, args, {
@@ -147,6 +168,7 @@ try {
     .slice(0, Number(process.env.TOP ?? 5))) {
     console.log(`  ${mb(statSync(f).size).padStart(9)}  ${f.slice(dir.length)}`);
   }
+  if (process.argv.includes('--metafile')) printPackages(invokeFiles);
   const base = median(samples.get('node -e 0'));
   for (const [name] of cases) {
     const m = median(samples.get(name));

@@ -40,13 +40,14 @@ const common = {
  * runs, and a chunk read between esbuild's truncate and write loaded as a module without exports.
  */
 async function buildAtomically(options) {
-  const { outputFiles } = await build({ ...options, write: false });
+  const { outputFiles, metafile } = await build({ ...options, write: false });
   for (const file of outputFiles) {
     mkdirSync(dirname(file.path), { recursive: true });
     const temporary = `${file.path}.${process.pid}.tmp`;
     writeFileSync(temporary, file.contents);
     renameSync(temporary, file.path);
   }
+  return metafile;
 }
 
 await buildAtomically({ ...common, entryPoints: entries, outdir: 'dist' });
@@ -96,8 +97,9 @@ const pureClientNode = {
 if (existsSync('lambda/handler.ts')) {
   // Stale chunks of earlier builds would be deployed with it.
   rmSync('dist/lambda', { recursive: true, force: true });
-  await buildAtomically({
+  const metafile = await buildAtomically({
     ...common,
+    metafile: true,
     entryPoints: { index: 'lambda/handler.ts' },
     outdir: 'dist/lambda',
     outExtension: { '.js': '.mjs' },
@@ -105,4 +107,6 @@ if (existsSync('lambda/handler.ts')) {
     keepNames: true,
     plugins: [pureClientNode],
   });
+  // Which packages each chunk holds, for `npm run bench:lambda -- --metafile`; beside the package, not in it.
+  writeFileSync('dist/lambda-meta.json', JSON.stringify(metafile));
 }
