@@ -7,7 +7,7 @@
 //   node bench/detect.mjs        (RUNS=5 per maxUnavailable setting, DEADLINE=15 by default)
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { loadSources, benchCacheDir as outdir } from './load-sources.mjs';
+import { loadSources, median, benchCacheDir as outdir } from './load-sources.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 5);
 const DEADLINE = Number(process.env.DEADLINE ?? 15);
@@ -111,7 +111,6 @@ const kubectlExit = await new Promise((resolve) => {
 failure.stop();
 await sim.close();
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
 console.log(`rolling release of a crash-looping version, simulator in real time, ${RUNS * 2} runs (median):`);
 console.log(

@@ -31,3 +31,6 @@ export async function loadSources(name, exports) {
   });
   return import(outfile);
 }
+
+/** The median of a list of figures (the upper one of the middle two for an even count). */
+export const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
