@@ -3,6 +3,10 @@
 // Deployments (rule in weights.ts). Capacity is never lowered on the way: the side that grows is scaled up
 // and waited for (ready) before the other side shrinks, so the Service always has at least `replicas`
 // ready endpoints, and a canary that never gets ready fails the step without having taken stable pods away.
+// One exception, weight 0 (rollback, abort): the canary's pods are the ones that just failed, so they are
+// withdrawn first, and traffic leaves them in the time a pod takes to terminate rather than the time a new
+// stable pod takes to start — as long as the stable pods already ready are at least half of `replicas`, so
+// a canary that had most of the traffic isn't replaced by too few pods; then stable grows back first.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
   type Router,
@@ -98,12 +102,18 @@ export class ReplicasRouter implements Router {
     const target = splitForWeight(this.options.replicas, canaryPercent);
     const current = { stable: await this.specReplicas('stable'), canary: await this.specReplicas('canary') };
     const sides: Side[] = ['canary', 'stable'];
-    // Grow first and wait for the new pods to be ready, then shrink: capacity never dips below the target.
     const growing = sides.filter((s) => target[s] > (current[s] ?? 0));
-    for (const side of growing) await this.scale(side, target[side]);
-    for (const side of growing) await this.options.awaitReady(side, this.names[side], signal);
-    for (const side of sides.filter((s) => !growing.includes(s) && target[s] !== current[s]))
-      await this.scale(side, target[side]);
+    const shrinking = sides.filter((s) => !growing.includes(s) && target[s] !== current[s]);
+    if (target.canary === 0 && (current.canary ?? 0) > 0 && (await this.withdrawFirst())) {
+      await this.scale('canary', 0);
+      for (const side of growing) await this.scale(side, target[side]);
+      for (const side of growing) await this.options.awaitReady(side, this.names[side], signal);
+    } else {
+      // Grow first and wait for the new pods to be ready, then shrink: capacity never dips below the target.
+      for (const side of growing) await this.scale(side, target[side]);
+      for (const side of growing) await this.options.awaitReady(side, this.names[side], signal);
+      for (const side of shrinking) await this.scale(side, target[side]);
+    }
 
     const ready = await this.readyPods();
     // Pods being scaled away leave the endpoints as they terminate; count at most what each side should keep.
@@ -135,9 +145,21 @@ export class ReplicasRouter implements Router {
       `scale Deployment ${ns}/${this.names.canary} to ${t.canary}${t.canary > 0 ? ' and wait until ready' : ''}`,
       `scale Deployment ${ns}/${this.names.stable} to ${t.stable}`,
     ];
-    // The order setWeight uses: whichever side grows goes first.
-    if (t.canary === 0) lines.reverse();
+    // The order setWeight uses: whichever side grows goes first; weight 0 may withdraw the canary first.
+    if (t.canary === 0) {
+      lines.reverse();
+      lines[1] += ` (first, when ${ns}/${this.names.stable} already has ${this.halfReplicas()} ready pods)`;
+    }
     return [...lines, `canary weight ≈ ${weightOf(t)} % (pod ratio ${t.canary}:${t.stable})`];
+  }
+
+  private halfReplicas(): number {
+    return Math.ceil(this.options.replicas / 2);
+  }
+
+  /** Whether the stable pods already ready can carry the traffic alone while more start. */
+  private async withdrawFirst(): Promise<boolean> {
+    return (await this.readyPods()).stable >= this.halfReplicas();
   }
 
   private async specReplicas(side: Side): Promise<number | undefined> {
