@@ -1,10 +1,12 @@
 // What the two progressive strategies (canary, blue/green) share: rendering a variant of the app's
 // Deployment, stamping templates with the release, timed waits that survive a crash, watching a variant's
 // pods while nothing else does (pauses), step analysis, and building the release's router.
+import type { AnalysisRunState, MeasurementRecord as RunMeasurement } from '../src/analysis/run.js';
 import type { AnalysisRef } from '../src/config/analysis-schema.js';
 import type { RouterConfig } from '../src/config/router-schema.js';
 import type { KdeployConfig } from '../src/config/schema.js';
 import { diagnosePods, readinessTimeoutFor, toMs } from '../src/engine/diagnose.js';
+import { measurementPatch, savedRun } from '../src/engine/measurements.js';
 import { type Router, UnsupportedError } from '../src/engine/ports.js';
 import {
   awaitRollout,
@@ -15,6 +17,7 @@ import {
   type RolloutTarget,
 } from '../src/engine/rollout.js';
 import { type StepContext, StepFailure, type StepResult } from '../src/engine/strategy.js';
+import type { ReleaseState } from '../src/engine/types.js';
 import type { ObjectRef } from '../src/kube/cluster.js';
 import { statusOf } from '../src/kube/errors.js';
 import { type Manifest, renderManifests, type TemplateName } from '../src/manifests/render.js';
@@ -256,9 +259,35 @@ function analysisOptions(ctx: StepContext, ref: AnalysisRef, what: string, signa
     // Cluster.list constrains its type parameter to KubernetesObject; the provider's PodLister doesn't.
     context: { clock: ctx.clock, cluster: ctx.cluster as never },
     judge: config.analysis.judge,
-    onMeasurement: (m: { metric: string; values: number[]; phase: string }) =>
-      ctx.emit({ type: 'measurement', metric: m.metric, values: m.values, verdict: m.phase }),
+    state: savedRun(release, what),
+    onMeasurement: (m: RunMeasurement, state: AnalysisRunState) => {
+      ctx.emit({ type: 'measurement', metric: m.metric, values: m.values, verdict: m.phase });
+      saveMeasurement(ctx, what, m, state);
+    },
   };
+}
+
+/** The pending measurement saves of each step, chained. */
+const measurementSaves = new WeakMap<StepContext, Promise<ReleaseState>>();
+
+/**
+ * Saves a measurement and the run state into the release record, each save after the one before: metrics
+ * finish concurrently (and a step analysis runs inside a background one), and a save computed from an older
+ * record must never land after a newer one. A failed save is not the analysis's failure: the next one writes
+ * the whole run state again, and a lost lock or record stops the step through its signal.
+ */
+function saveMeasurement(ctx: StepContext, what: string, m: RunMeasurement, state: AnalysisRunState): void {
+  const before = measurementSaves.get(ctx) ?? Promise.resolve(ctx.release);
+  const step = ctx.release.step;
+  measurementSaves.set(
+    ctx,
+    before.then((latest) => ctx.save(measurementPatch(latest, step, what, m, state)).catch(() => latest)),
+  );
+}
+
+/** Waits for the step's measurement saves, so the record holds them before the step ends. */
+async function measurementsSaved(ctx: StepContext): Promise<void> {
+  await measurementSaves.get(ctx);
 }
 
 const verdictFailure = (what: string, state: { verdict: string; reason?: string }) =>
@@ -272,7 +301,9 @@ const verdictFailure = (what: string, state: { verdict: string; reason?: string 
  */
 export async function runStepAnalysis(ctx: StepContext, ref: AnalysisRef, what: string): Promise<StepResult> {
   const { runAnalysis } = await import('../src/analysis/runner.js');
-  const state = await runAnalysis(analysisOptions(ctx, ref, what, ctx.signal));
+  const state = await runAnalysis(analysisOptions(ctx, ref, what, ctx.signal)).finally(() =>
+    measurementsSaved(ctx),
+  );
   const failure = verdictFailure(what, state);
   if (failure) throw failure;
   if (state.verdict === 'inconclusive')
@@ -282,7 +313,7 @@ export async function runStepAnalysis(ctx: StepContext, ref: AnalysisRef, what: 
 /**
  * Runs `work` while the background metrics are measured (the canary's `analysis`): a failed or error
  * verdict fails the step at once; inconclusive pauses the release once the step's work is done.
- * Measurements start over with each step.
+ * Measurements start over with each step; a resumed step continues its run's counts from the release record.
  */
 export async function withBackgroundAnalysis(
   ctx: StepContext,
@@ -312,6 +343,7 @@ export async function withBackgroundAnalysis(
   } finally {
     stop.abort();
     failed.catch(() => {});
+    await measurementsSaved(ctx);
   }
 }
 

@@ -34,7 +34,7 @@ export interface StepContext {
   emit(event: StepEvent): void;
   /** Persists fields of the current release (e.g. `data`, `from`, `weights`) before the step goes on. */
   save(
-    patch: Partial<Pick<ReleaseState, 'from' | 'data' | 'weights' | 'measurements'>>,
+    patch: Partial<Pick<ReleaseState, 'from' | 'data' | 'weights' | 'measurements' | 'analysis'>>,
   ): Promise<ReleaseState>;
 }
 

@@ -1,5 +1,6 @@
 // The release record's shapes and the engine's events. These are persisted as JSON in the cluster (release
 // record) and printed with `-o ndjson`, so fields are only ever added, never renamed.
+import type { AnalysisRunState } from '../analysis/run.js';
 import type { Weights } from './ports.js';
 
 export type StrategyKind = 'rolling' | 'bluegreen' | 'canary';
@@ -56,6 +57,18 @@ export interface MeasurementRecord {
   at: string;
   values: number[];
   verdict: string;
+  /** Why: the condition that decided, or the provider's error. */
+  message?: string;
+}
+
+/**
+ * The analysis runs of one step, by what runs them (`background analysis`, `analysis of step 2`), saved after
+ * every measurement so a resumed step continues their counts rather than starting over (a crash must not reset
+ * a flapping metric's failures). A later step starts fresh.
+ */
+export interface AnalysisProgress {
+  step: number;
+  runs: Record<string, AnalysisRunState>;
 }
 
 export interface ReleaseState {
@@ -86,7 +99,9 @@ export interface ReleaseState {
   diagnosis?: Diagnosis;
   weights?: Weights;
   requests: ReleaseRequests;
+  /** The latest measurements, a few per metric, oldest first. */
   measurements: MeasurementRecord[];
+  analysis?: AnalysisProgress;
   /** Strategy-owned state that must survive a crash (e.g. the previous pod template). */
   data: Record<string, unknown>;
   /** The lock holder that last worked on this release. */

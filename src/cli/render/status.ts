@@ -1,5 +1,6 @@
 // `kdeploy status` as text: the current release and step, versions, pods ready/desired, lock, recent events.
 import type { StatusReport } from '../../engine/api.js';
+import type { MeasurementRecord, ReleaseState } from '../../engine/types.js';
 
 type Colors = {
   red(s: string): string;
@@ -8,7 +9,8 @@ type Colors = {
   dim(s: string): string;
 };
 
-export function formatStatus(r: StatusReport, c: Colors): string {
+/** `now` (ms) dates the measurements ("12s ago"). */
+export function formatStatus(r: StatusReport, c: Colors, now = Date.now()): string {
   const lines: string[] = [];
   const rel = r.release;
   lines.push(`app ${r.app} (namespace ${r.namespace})`);
@@ -31,6 +33,7 @@ export function formatStatus(r: StatusReport, c: Colors): string {
     }
     if (rel.reason) lines.push(`  reason: ${rel.reason}`);
     for (const l of rel.diagnosis?.logs ?? []) lines.push(c.dim(`    | ${l}`));
+    lines.push(...measurementLines(rel, c, now));
   }
   const d = r.deployment;
   lines.push(
@@ -59,4 +62,44 @@ export function formatStatus(r: StatusReport, c: Colors): string {
       );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Per metric, the latest measurement and the counts of its analysis run, e.g. `error-rate  0.051  failed  2/3 failures  12s ago`. */
+function measurementLines(rel: ReleaseState, c: Colors, now: number): string[] {
+  const latest = new Map<string, MeasurementRecord>();
+  for (const m of rel.measurements ?? []) latest.set(m.metric, m);
+  if (!latest.size) return [];
+  const width = Math.max(...[...latest.keys()].map((k) => k.length));
+  const runs = Object.values(rel.analysis?.runs ?? {});
+  const lines = ['  measurements:'];
+  for (const [metric, m] of latest) {
+    const paint =
+      m.verdict === 'successful'
+        ? c.green
+        : m.verdict === 'failed' || m.verdict === 'error'
+          ? c.red
+          : c.yellow;
+    const s = runs.find((run) => run.metrics[metric])?.metrics[metric];
+    const counts = s
+      ? [
+          `${s.failed}/${s.measured} failures`,
+          s.inconclusive ? `${s.inconclusive} inconclusive` : '',
+          s.errors ? `${s.errors} errors` : '',
+        ].filter(Boolean)
+      : [];
+    const values = m.values.length ? m.values.map(formatValue).join(', ') : '(no data)';
+    lines.push(
+      `    ${metric.padEnd(width)}  ${values}  ${paint(m.verdict)}${counts.length ? `  ${counts.join(', ')}` : ''}  ${c.dim(ago(now - Date.parse(m.at)))}`,
+    );
+  }
+  return lines;
+}
+
+const formatValue = (v: number) => (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(3))));
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s ago`;
+  if (s < 7200) return `${Math.round(s / 60)}m ago`;
+  return `${Math.round(s / 3600)}h ago`;
 }
