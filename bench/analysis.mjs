@@ -4,28 +4,14 @@
 //   2. a CEL condition per measurement, against the same test as a plain JavaScript closure;
 //   3. the Mann-Whitney judge on two samples, against sorting the same numbers once (the test's floor).
 //   node bench/analysis.mjs        (RUNS=200 by default)
-import { mkdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { loadSources, median } from './load-sources.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 200);
-const root = fileURLToPath(new URL('..', import.meta.url));
-const outdir = `${root}node_modules/.cache/kdeploy-bench`;
-mkdirSync(outdir, { recursive: true });
-const outfile = `${outdir}/analysis.mjs`;
-await build({
-  entryPoints: [`${root}src/analysis/index.ts`],
-  outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  packages: 'external',
-  logLevel: 'warning',
+const { ProviderRegistry, runAnalysis, evaluateCondition, judgeMetric } = await loadSources('analysis', {
+  'src/analysis/index.ts': ['ProviderRegistry', 'runAnalysis', 'evaluateCondition', 'judgeMetric'],
 });
-const { ProviderRegistry, runAnalysis, evaluateCondition, judgeMetric } = await import(outfile);
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const fmt = (ms) => (ms < 1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(2)} ms`);
 function report(name, ours, base, baseName) {
   console.log(

@@ -1,27 +1,16 @@
-// What an EKS bearer token costs in-process (src/kube/eks-token.ts) against the exec-plugin way kubeconfigs
+// What an EKS bearer token costs in-process (src/kube/eks-auth.ts) against the exec-plugin way kubeconfigs
 // usually get one (`users[].user.exec`, which client-node runs as a child process). The baseline is the
 // cheapest possible exec plugin — a node one-liner printing an ExecCredential — so the ratios are a lower
 // bound: `aws eks get-token` starts a Python CLI and is slower still. Measured in this run, same node binary.
 //   node bench/eks-token.mjs        (RUNS=30 by default)
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { benchCacheDir, loadSources, median } from './load-sources.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 30);
-const root = fileURLToPath(new URL('..', import.meta.url));
-const outfile = `${root}node_modules/.cache/kdeploy-bench/eks-token.mjs`;
-mkdirSync(`${root}node_modules/.cache/kdeploy-bench`, { recursive: true });
-await build({
-  entryPoints: [`${root}src/kube/eks-token.ts`],
-  outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  packages: 'external',
-  logLevel: 'warning',
+const { EksTokenSource, eksToken } = await loadSources('eks-token', {
+  'src/kube/eks-auth.ts': ['EksTokenSource', 'eksToken'],
 });
-const { EksTokenSource, eksToken } = await import(outfile);
+const outfile = `${benchCacheDir}/eks-token.mjs`;
 
 const credentials = {
   accessKeyId: 'AKIDEXAMPLE',
@@ -35,10 +24,6 @@ const execCredential = JSON.stringify({
   status: { token: 'k8s-aws-v1.x', expirationTimestamp: '2099-01-01T00:00:00Z' },
 });
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 async function time(fn) {
   const start = process.hrtime.bigint();
   await fn();

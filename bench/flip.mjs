@@ -4,7 +4,7 @@
 // run: what undoing costs once the old colour is gone — a blue/green release onto the idle colour at 0
 // replicas (its pods must start), from its start until its traffic switch.
 //   node bench/flip.mjs        (RUNS=3 by default)
-import { loadSources } from './load-sources.mjs';
+import { loadSources, median } from './load-sources.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const { startSimulatedCluster, release, abort } = await loadSources('flip', {
@@ -67,10 +67,6 @@ async function once() {
   return { flip, redeploy };
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 await once(); // warm-up
 const runs = [];
 for (let i = 0; i < RUNS; i++) runs.push(await once());

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { zipSync } from 'fflate';
+import { median } from './median.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 15);
 const dir = fileURLToPath(new URL('../dist/lambda/', import.meta.url));
@@ -150,10 +151,6 @@ try {
   for (const [, args] of cases) run(args);
   // Interleaved rounds so load drifts on a shared machine hit every case alike.
   for (let i = 0; i < RUNS; i++) for (const [name, args] of cases) samples.get(name).push(run(args));
-  const median = (xs) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
 
   console.log(`node ${process.version}, ${RUNS} runs each, median wall time of a fresh process`);
   console.log(`package (all .mjs in dist/lambda)   ${mb(bytes(all)).padStart(9)}  ${all.length} files`);

@@ -8,7 +8,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** Scratch space for benchmarks (bundles, kubeconfigs); ignored by git with node_modules. */
 export const benchCacheDir = `${root}node_modules/.cache/kdeploy-bench`;
 
-/** `exports` maps a source path (relative to the repo root) to the names it should export. */
+/**
+ * `exports` maps a source path (relative to the repo root) to the names it should export. The bundle is
+ * `${benchCacheDir}/${name}.mjs`, for benchmarks that import it again in fresh processes.
+ */
 export async function loadSources(name, exports) {
   const outdir = benchCacheDir;
   mkdirSync(outdir, { recursive: true });
@@ -32,5 +35,4 @@ export async function loadSources(name, exports) {
   return import(outfile);
 }
 
-/** The median of a list of figures (the upper one of the middle two for an even count). */
-export const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+export { median } from './median.mjs';

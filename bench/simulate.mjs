@@ -7,41 +7,17 @@
 // VirtualClock (auto-advance; no real-time idle margin: the simulator holds the clock while a request is in
 // flight). CPU time is printed too: on a shared machine wall time mostly measures the neighbours.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { AppsV1Api } from '@kubernetes/client-node';
-import { build } from 'esbuild';
+import { loadSources, median } from './load-sources.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const REVISIONS = 10;
-const root = fileURLToPath(new URL('..', import.meta.url));
 
-// The simulator is TypeScript: bundle it once (packages stay external and resolve from node_modules).
-mkdirSync(`${root}.tmp`, { recursive: true });
-const outfile = `${root}.tmp/bench-sim.mjs`;
-await build({
-  entryPoints: [`${root}src/sim/index.ts`],
-  outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node22',
-  packages: 'external',
-  logLevel: 'warning',
+// The simulator and the engine are TypeScript: bundled once, in one file so they share one VirtualClock class.
+const { startSimulatedCluster, VirtualClock, release } = await loadSources('simulate', {
+  'src/sim/index.ts': ['startSimulatedCluster', 'VirtualClock'],
+  'src/engine/api.ts': ['release'],
 });
-const { startSimulatedCluster, VirtualClock } = await import(outfile);
-const engineFile = `${root}.tmp/bench-engine.mjs`;
-await build({
-  entryPoints: [`${root}src/engine/api.ts`],
-  outfile: engineFile,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node22',
-  packages: 'external',
-  logLevel: 'warning',
-});
-const { release } = await import(engineFile);
 
 function deployment(image) {
   return {
@@ -135,11 +111,6 @@ function bareNode() {
   if (r.status !== 0) throw new Error('node -e 0 failed');
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 await rehearse(); // warm-up (JIT, client-node's first requests)
 bareNode();

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { median } from './median.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 15);
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -25,11 +26,6 @@ function once(args) {
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 // Interleaved rounds, after one warm-up each, so machine load drifts affect every case alike.
 const samples = new Map(cases.map(([name]) => [name, []]));
