@@ -3,10 +3,10 @@
 // Deployments (rule in weights.ts). Capacity is never lowered on the way: the side that grows is scaled up
 // and waited for (ready) before the other side shrinks, so the Service always has at least `replicas`
 // ready endpoints, and a canary that never gets ready fails the step without having taken stable pods away.
-// One exception, weight 0 (rollback, abort): the canary's pods are the ones that just failed, so they are
-// withdrawn first, and traffic leaves them in the time a pod takes to terminate rather than the time a new
-// stable pod takes to start — as long as the stable pods already ready are at least half of `replicas`, so
-// a canary that had most of the traffic isn't replaced by too few pods; then stable grows back first.
+// One exception, weight 0 (rollback, abort): the canary's pods are usually the ones that just failed, so they
+// are withdrawn first, and traffic leaves them in the time a pod takes to terminate rather than the time a
+// new stable pod takes to start — when that leaves at most a quarter of `replicas` out of service (rounded
+// down, as a Deployment's default maxUnavailable of 25 %); a bigger canary waits for stable to grow back.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
   type Router,
@@ -148,18 +148,18 @@ export class ReplicasRouter implements Router {
     // The order setWeight uses: whichever side grows goes first; weight 0 may withdraw the canary first.
     if (t.canary === 0) {
       lines.reverse();
-      lines[1] += ` (first, when ${ns}/${this.names.stable} already has ${this.halfReplicas()} ready pods)`;
+      lines[1] += ` (first, when ${ns}/${this.names.stable} already has ${this.stableToWithdraw()} ready pods)`;
     }
     return [...lines, `canary weight ≈ ${weightOf(t)} % (pod ratio ${t.canary}:${t.stable})`];
   }
 
-  private halfReplicas(): number {
-    return Math.ceil(this.options.replicas / 2);
+  /** Ready stable pods that can carry the traffic alone while more start: all but a quarter, rounded down. */
+  private stableToWithdraw(): number {
+    return this.options.replicas - Math.floor(this.options.replicas / 4);
   }
 
-  /** Whether the stable pods already ready can carry the traffic alone while more start. */
   private async withdrawFirst(): Promise<boolean> {
-    return (await this.readyPods()).stable >= this.halfReplicas();
+    return (await this.readyPods()).stable >= this.stableToWithdraw();
   }
 
   private async specReplicas(side: Side): Promise<number | undefined> {

@@ -55,24 +55,24 @@ describe('the replicas router', () => {
     expect(await router.getWeights()).toEqual({ stable: 75, canary: 25 });
   });
 
-  it('at weight 0 withdraws the canary first while half the pods are ready stable ones', async () => {
-    const { router, log, deps } = fake(2, 2);
+  it('at weight 0 withdraws the canary first when that leaves at most a quarter of the pods out', async () => {
+    const { router, log, deps } = fake(3, 1);
     expect(await router.setWeight(0)).toMatchObject({ achieved: 0, verified: true });
-    expect(log).toEqual(['scale web-canary 2→0', 'scale web 2→4', 'await web']);
+    expect(log).toEqual(['scale web-canary 1→0', 'scale web 3→4', 'await web']);
     expect(deps.web).toEqual({ replicas: 4, ready: 4 });
   });
 
-  it('at weight 0 grows stable first when the canary had most pods, then removes canary pods', async () => {
-    const { router, log } = fake(1, 3);
+  it('at weight 0 grows stable first when the canary had more pods, then removes canary pods', async () => {
+    const { router, log } = fake(2, 2);
     expect((await router.setWeight(0)).achieved).toBe(0);
-    expect(log).toEqual(['scale web 1→4', 'await web', 'scale web-canary 3→0']);
+    expect(log).toEqual(['scale web 2→4', 'await web', 'scale web-canary 2→0']);
   });
 
   it('counts only ready stable pods when deciding to withdraw the canary first', async () => {
-    const { router, log, deps } = fake(2, 2);
-    deps.web!.ready = 1;
+    const { router, log, deps } = fake(3, 1);
+    deps.web!.ready = 2;
     await router.setWeight(0);
-    expect(log[0]).toBe('scale web 2→4');
+    expect(log[0]).toBe('scale web 3→4');
   });
 
   it('reports what ready pods give, not what was asked, when pods are missing', async () => {
@@ -90,7 +90,7 @@ describe('the replicas router', () => {
     ]);
     expect(router.describe(0)).toEqual([
       'scale Deployment default/web to 4',
-      'scale Deployment default/web-canary to 0 (first, when default/web already has 2 ready pods)',
+      'scale Deployment default/web-canary to 0 (first, when default/web already has 3 ready pods)',
       'canary weight ≈ 0 % (pod ratio 0:4)',
     ]);
     expect(router.capabilities).toEqual({ granularity: 25, readBack: true, partialWeights: true });
