@@ -12,6 +12,17 @@
 // not create lacks the role label; the first such release adds it to the pod template, which restarts the
 // stable pods once (a rolling update, before the router is pointed at `<app>-stable`).
 //
+// Baseline (`strategy.canary.baseline: true`, Kayenta's practice): a Deployment `<app>-baseline` runs the
+// stable version's pod template, created with the canary and scaled with it to the canary's replica count,
+// so the canary judge compares two populations of the same age and size (no warm-cache or long-uptime bias
+// of the stable pods). Its pods are labelled kdeploy.dev/track=baseline (the canary's track=canary) and
+// version = the stable version; metrics tell them apart by the track. They carry role=stable, so they serve
+// like stable pods: with `replicas` the app's Service selects them beside stable and canary (they are extra
+// endpoints, so the canary's real share is canary / (replicas + canary), a little below the pod-ratio
+// weight reported); behind alb/route53 the `<app>-stable` Service (role=stable) includes them, so they get
+// the stable side's weight, never the canary's. The record says the baseline exists before it is created,
+// and removing the canary removes it too (promotion, rollback, abort, and a resumed crashed release).
+//
 // An app with no stable Deployment yet has nothing to compare a canary with: its first release creates
 // the stable Deployment at the new version and skips the steps (as Argo does for a new Rollout).
 //
@@ -29,6 +40,7 @@ import {
 } from '../src/engine/rollout.js';
 import type { Plan, Step, StepContext, StepResult, Strategy } from '../src/engine/strategy.js';
 import type { ReleaseState } from '../src/engine/types.js';
+import type { Manifest } from '../src/manifests/render.js';
 import { LABELS } from '../src/manifests/view.js';
 import type { RoutedServices } from '../src/traffic/aws-routers.js';
 import { canaryPodsForWeight } from '../src/traffic/weights.js';
@@ -62,6 +74,8 @@ interface CanaryData {
   previousTemplate?: PodTemplate;
   /** This release added role=stable to the stable pod template (their one-time restart). */
   labelledStable?: true;
+  /** This release runs `<app>-baseline` (saved before creating it, so nothing can orphan it). */
+  baseline?: true;
 }
 
 const data = (r: ReleaseState) => r.data as CanaryData;
@@ -69,14 +83,35 @@ const data = (r: ReleaseState) => r.data as CanaryData;
 /** The objects a canary release applies: the stable Deployment (as promotion leaves it), the canary, the Service. */
 export function canaryManifests(config: KdeployConfig, to: { version: string; image: string }) {
   const [stable, service] = renderFor(config, to, undefined, ['deployment', 'service']);
-  const [canary] = renderFor(config, to, { nameSuffix: '-canary', role: 'canary', replicas: 0 }, [
-    'deployment',
-  ]);
+  const [canary] = renderFor(
+    config,
+    to,
+    { nameSuffix: '-canary', role: 'canary', track: 'canary', replicas: 0 },
+    ['deployment'],
+  );
   return { stable: stable!, canary: canary!, service: service! };
 }
 export const canaryName = (c: KdeployConfig) => `${c.app}-canary`;
-const isCanaryPod = (p: PodObject) =>
-  (p.metadata as { labels?: Record<string, string> } | undefined)?.labels?.[LABELS.role] === 'canary';
+export const baselineName = (c: KdeployConfig) => `${c.app}-baseline`;
+
+/**
+ * The baseline Deployment for a stable version (`kdeploy render` shows it at the rendered version). A
+ * release gives it the live stable pod template instead (`baselineTemplate`).
+ */
+export function baselineManifest(config: KdeployConfig, stable: { version: string; image: string }) {
+  return renderFor(
+    config,
+    stable,
+    { nameSuffix: '-baseline', role: 'stable', track: 'baseline', replicas: 0 },
+    ['deployment'],
+  )[0]!;
+}
+
+/** Pods that aren't the stable Deployment's own, though its selector may match them: canary and baseline. */
+const isVariantPod = (p: PodObject) => {
+  const labels = (p.metadata as { labels?: Record<string, string> } | undefined)?.labels;
+  return labels?.[LABELS.role] === 'canary' || labels?.[LABELS.track] === 'baseline';
+};
 const canaryPods = (c: KdeployConfig) => `${LABELS.app}=${c.app},${LABELS.role}=canary`;
 const stableName = (c: KdeployConfig) => `${c.app}-stable`;
 const routerConfig = (c: KdeployConfig) => c.strategy.canary.router ?? { type: 'replicas' as const };
@@ -104,14 +139,20 @@ function router(ctx: StepContext): Promise<Router> {
         name,
         side === 'canary'
           ? newVersionTarget(ctx)
-          : anyTemplateTarget(ctx.release.from?.version ?? '', isCanaryPod),
+          : anyTemplateTarget(ctx.release.from?.version ?? '', isVariantPod),
       );
     },
   });
 }
 
-/** Sets the canary weight. Behind a traffic-splitting router the canary grows before and shrinks after. */
+/** Sets the canary weight, then sizes the baseline (if any) like the canary. */
 async function setCanaryWeight(ctx: StepContext, weight: number): Promise<void> {
+  await shiftCanary(ctx, weight);
+  await matchBaseline(ctx);
+}
+
+/** Behind a traffic-splitting router the canary grows before and shrinks after the weight. */
+async function shiftCanary(ctx: StepContext, weight: number): Promise<void> {
   const r = await router(ctx);
   if (r.name === 'replicas') return shiftTraffic(ctx, r, weight);
   const pods = canaryPodsForWeight(ctx.config.replicas, weight);
@@ -123,6 +164,40 @@ async function setCanaryWeight(ctx: StepContext, weight: number): Promise<void> 
   }
   await shiftTraffic(ctx, r, weight);
   if (pods < current) await scaleDeployment(ctx, canaryName(ctx.config), pods);
+}
+
+/** The baseline at the canary's replica count, ready: it follows the canary through every weight. */
+async function matchBaseline(ctx: StepContext): Promise<void> {
+  if (!data(ctx.release).baseline) return;
+  const canary = await ctx.cluster.get<DeploymentLike>(deploymentRef(ctx.config, canaryName(ctx.config)));
+  await scaleDeployment(ctx, baselineName(ctx.config), canary?.spec?.replicas ?? 0);
+  await awaitDeployment(ctx, baselineName(ctx.config), baselineTarget(ctx));
+}
+
+/** The baseline's pods: this release's template, diagnosed (a stable version failing here is worth saying). */
+const baselineTarget = (ctx: StepContext) => ({
+  ...newVersionTarget(ctx),
+  version: ctx.release.from?.version ?? '',
+});
+
+/**
+ * The rendered baseline Deployment with the live stable pod template (what the stable pods run, adopted or
+ * not) under the rendered pod labels, which its selector needs.
+ */
+function withStableTemplate(ctx: StepContext, deployment: Manifest): Manifest {
+  const stable = data(ctx.release).previousTemplate ?? {};
+  const spec = deployment.spec as NonNullable<DeploymentLike['spec']>;
+  const labels = { ...stable.metadata?.labels, ...spec.template?.metadata?.labels };
+  return {
+    ...deployment,
+    spec: { ...spec, template: { ...stable, metadata: { ...stable.metadata, labels } } },
+  };
+}
+
+/** A re-run must not take pods away from a variant this release already scaled: its replicas, else 0. */
+async function ownReplicas(ctx: StepContext, name: string): Promise<number> {
+  const live = await ctx.cluster.get<DeploymentLike>(deploymentRef(ctx.config, name));
+  return live && releaseOf(live.spec?.template?.metadata) === ctx.release.id ? (live.spec?.replicas ?? 0) : 0;
 }
 
 const adopt: Step = {
@@ -201,7 +276,7 @@ const labelStable: Step = {
       await awaitDeployment(
         ctx,
         ctx.config.app,
-        anyTemplateTarget(ctx.release.from?.version ?? '', isCanaryPod),
+        anyTemplateTarget(ctx.release.from?.version ?? '', isVariantPod),
       );
   },
 };
@@ -212,10 +287,7 @@ const createCanary: Step = {
   async run(ctx) {
     if (data(ctx.release).fresh) return;
     const deployment = canaryManifests(ctx.config, ctx.release.to).canary;
-    const live = await ctx.cluster.get<DeploymentLike>(deploymentRef(ctx.config, canaryName(ctx.config)));
-    // A re-run must not take pods away from a canary this release already scaled.
-    const replicas =
-      live && releaseOf(live.spec?.template?.metadata) === ctx.release.id ? (live.spec?.replicas ?? 0) : 0;
+    const replicas = await ownReplicas(ctx, canaryName(ctx.config));
     await applyDeployment(ctx, deployment, stampedTemplate(deployment, ctx.release.id), replicas);
     // A router that splits traffic itself (alb, route53) points its targets at a Service per side.
     if (splitsItself(ctx.config)) {
@@ -232,6 +304,18 @@ const createCanary: Step = {
       canary: { version: ctx.release.to.version },
     };
     await asStepFailure(r.prepare(targets, ctx.signal));
+  },
+};
+
+/** The baseline Deployment at 0 replicas, recorded first; the setWeight steps size it with the canary. */
+const createBaseline: Step = {
+  name: 'create-baseline',
+  async run(ctx) {
+    if (data(ctx.release).fresh) return;
+    if (!data(ctx.release).baseline) await ctx.save({ data: { ...ctx.release.data, baseline: true } });
+    const deployment = withStableTemplate(ctx, baselineManifest(ctx.config, ctx.release.from!));
+    const replicas = await ownReplicas(ctx, baselineName(ctx.config));
+    await applyDeployment(ctx, deployment, stampedTemplate(deployment, ctx.release.id), replicas);
   },
 };
 
@@ -305,7 +389,7 @@ const promoteStable: Step = {
       throw new Error(`Deployment ${ctx.config.namespace}/${ctx.config.app} disappeared during the release`);
     await awaitDeployment(ctx, ctx.config.app, {
       ...newVersionTarget(ctx),
-      isTargetPod: (p) => !isCanaryPod(p) && newVersionTarget(ctx).isTargetPod(p),
+      isTargetPod: (p) => !isVariantPod(p) && newVersionTarget(ctx).isTargetPod(p),
     });
   },
 };
@@ -319,10 +403,13 @@ const shiftToStable: Step = {
   },
 };
 
+/** The canary goes, and its baseline with it when the record says this release made one. */
 const removeCanary: Step = {
   name: 'remove-canary',
   async run(ctx) {
     await ctx.cluster.delete(deploymentRef(ctx.config, canaryName(ctx.config)));
+    if (data(ctx.release).baseline)
+      await ctx.cluster.delete(deploymentRef(ctx.config, baselineName(ctx.config)));
   },
 };
 
@@ -345,7 +432,7 @@ const restoreStable: Step = {
     await awaitDeployment(
       ctx,
       ctx.config.app,
-      anyTemplateTarget(ctx.release.from?.version ?? '', isCanaryPod),
+      anyTemplateTarget(ctx.release.from?.version ?? '', isVariantPod),
     );
   },
 };
@@ -377,6 +464,7 @@ export const canary: Strategy = {
         createStable,
         ...(splitsItself(config) ? [labelStable] : []),
         createCanary,
+        ...(config.strategy.canary.baseline ? [createBaseline] : []),
         ...config.strategy.canary.steps.map(trafficStep),
         promoteStable,
         shiftToStable,

@@ -259,6 +259,7 @@ function analysisOptions(ctx: StepContext, ref: AnalysisRef, what: string, signa
     // Cluster.list constrains its type parameter to KubernetesObject; the provider's PodLister doesn't.
     context: { clock: ctx.clock, cluster: ctx.cluster as never },
     judge: config.analysis.judge,
+    baseline: release.data.baseline === true,
     state: savedRun(release, what),
     onMeasurement: (m: RunMeasurement, state: AnalysisRunState) => {
       ctx.emit({ type: 'measurement', metric: m.metric, values: m.values, verdict: m.phase });

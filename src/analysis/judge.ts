@@ -208,13 +208,19 @@ export interface CanaryJudgeOptions {
   thresholds: JudgeThresholds;
   /** The baseline's version label; defaults to the stable version. */
   baselineVersion?: string;
+  /**
+   * A baseline Deployment runs (`strategy.canary.baseline`): the second sample is its pods' (`{{track}}`
+   * baseline) rather than the stable pods' (`{{track}}` stable).
+   */
+  baseline?: boolean;
   signal?: AbortSignal;
   options?: JudgeOptions;
 }
 
 /**
  * Samples each judge metric twice over the same window, sampling every `interval`: with `{{version}}` and
- * `{{track}}` set to the canary's, then to the baseline's, and judges the pairs. Metrics without `judge:`
+ * `{{track}}` set to the canary's, then to the baseline's (the baseline Deployment's when one runs, else the
+ * stable pods'), and judges the pairs. Metrics without `judge:`
  * are ignored.
  */
 export async function judgeCanary(o: CanaryJudgeOptions): Promise<Judgement> {
@@ -237,7 +243,7 @@ export async function judgeCanary(o: CanaryJudgeOptions): Promise<Judgement> {
           ).values;
         const [canary, baseline] = await Promise.all([
           sample(o.vars.canaryVersion, 'canary'),
-          sample(o.baselineVersion ?? o.vars.stableVersion, 'baseline'),
+          sample(o.baselineVersion ?? o.vars.stableVersion, o.baseline ? 'baseline' : 'stable'),
         ]);
         return { name: m.name, canary, baseline, config: m.definition.judge! };
       }),

@@ -76,6 +76,8 @@ export interface AnalysisOptions extends PrepareOptions {
   retryMinTimeoutMs?: number;
   /** The config's `analysis.judge` score thresholds; default pass 95, marginal 75. */
   judge?: JudgeThresholds;
+  /** A baseline Deployment runs: the judge compares the canary with it rather than with the stable pods. */
+  baseline?: boolean;
 }
 
 export type Outcome = Pick<MeasurementRecord, 'phase' | 'values' | 'message' | 'judgement'>;
@@ -265,6 +267,7 @@ class AnalysisRunner implements BackgroundAnalysis {
         from: this.current!.startedAt + Math.max(...judged.map((m) => m.initialDelay ?? 0)),
         to: clock.now(),
         thresholds: this.options.judge ?? DEFAULT_THRESHOLDS,
+        baseline: this.options.baseline,
         signal,
       });
       return judgementOutcome(j);

@@ -16,17 +16,7 @@ export interface FeatureGate {
   example: Record<string, unknown>;
 }
 
-// Metrics run (src/analysis) in canary analysis steps, during the canary's waiting steps (strategy.canary.
-// analysis), in blue/green pre/post-promotion analysis and during a rolling update (strategy.rolling.analysis);
-// judge metrics compare the canary with the stable version (the baseline Deployment is still to come).
-export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [
-  {
-    feature: 'a baseline Deployment',
-    affectsManifests: true,
-    find: (c) => (c.strategy.canary.baseline ? [['strategy', 'canary', 'baseline']] : []),
-    example: { strategy: { canary: { baseline: true } } },
-  },
-];
+export const NOT_SUPPORTED_YET: readonly FeatureGate[] = [];
 
 export type Purpose = 'release' | 'render';
 

@@ -10,13 +10,20 @@ export const LABELS = {
   version: 'kdeploy.dev/version',
   role: 'kdeploy.dev/role',
   color: 'kdeploy.dev/color',
+  /** Which population a pod belongs to for metrics: `canary` or `baseline` (stable pods have none). */
+  track: 'kdeploy.dev/track',
 } as const;
 
-/** One of the progressive strategies' Deployments (`<app>-canary` with role canary, `<app>-green` with color green…). */
+/**
+ * One of the progressive strategies' Deployments (`<app>-canary` with role canary, `<app>-green` with color
+ * green…). The role is the traffic side a pod is on; the track tells metrics which population it belongs
+ * to. They differ only for the canary's baseline: role stable (it serves like a stable pod), track baseline.
+ */
 export interface Variant {
-  /** Appended to the app name: `-canary`, `-green`. */
+  /** Appended to the app name: `-canary`, `-green`, `-baseline`. */
   nameSuffix?: string;
-  role?: 'stable' | 'canary' | 'baseline';
+  role?: 'stable' | 'canary';
+  track?: 'canary' | 'baseline';
   color?: 'blue' | 'green';
   /** Overrides config.replicas. */
   replicas?: number;
@@ -42,13 +49,20 @@ export function buildView(config: KdeployConfig, options: ViewOptions) {
   const { app, namespace } = config;
   const variant = options.variant ?? {};
   const common = { [LABELS.name]: app, [LABELS.managedBy]: 'kdeploy', [LABELS.app]: app };
-  // The selector is immutable on a Deployment: only the app and, for a variant, its role or color.
+  // The selector is immutable on a Deployment: only the app and, for a variant, what sets it apart: its
+  // role or color, or for the baseline (whose role, stable, is the stable Deployment's too) its track.
   const selector = compact({
     [LABELS.app]: app,
-    [LABELS.role]: variant.role,
-    [LABELS.color]: variant.color,
+    ...(variant.track === 'baseline'
+      ? { [LABELS.track]: variant.track }
+      : { [LABELS.role]: variant.role, [LABELS.color]: variant.color }),
   }) as Record<string, string>;
-  const ownLabels = { ...common, ...selector, [LABELS.version]: options.version };
+  const ownLabels = {
+    ...common,
+    ...compact({ [LABELS.role]: variant.role, [LABELS.track]: variant.track }),
+    ...selector,
+    [LABELS.version]: options.version,
+  } as Record<string, string>;
   const firstPort = config.ports[0]!;
   const servicePorts = [
     {

@@ -1,5 +1,5 @@
-// Scenario metrics served Prometheus-style. For every (namespace, app, version) with Ready pods the
-// simulated cluster exposes three gauges, labelled {namespace, app, version}:
+// Scenario metrics served Prometheus-style. For every (namespace, app, version, track) with Ready pods the
+// simulated cluster exposes three gauges, labelled {namespace, app, version, track}:
 //
 //   kdeploy_requests_per_second   the app's scenario request rate, shared by Ready pod count (so with the
 //                                 `replicas` router a canary's share follows its pod ratio)
@@ -7,9 +7,12 @@
 //   kdeploy_latency_p99_seconds   99th percentile latency
 //
 // `app` is the pod label `app` (or `app.kubernetes.io/name`); `version` is the image tag of the pod's first
-// container. Values come from the scenario: per-version settings (tag globs), changes at a virtual time,
-// and free-form `series`. A version with no Ready pods has no series: queries return an empty result.
-// Range queries evaluate the scenario at each step against the pods present now.
+// container; `track` is the pod label `kdeploy.dev/track` (`canary`, `baseline`; or `track`), `stable` for
+// pods without one, so a canary's baseline (same version as stable) is measured apart from the stable pods.
+// Values come from the scenario: changes at a virtual time, per-version settings (tag globs), per-track
+// settings, then the default; plus free-form `series`. A version with no Ready pods has no series: queries
+// return an empty result. Range queries evaluate the scenario at each step against the pods present now.
+import { LABELS } from '../manifests/view.js';
 import type { SimApi } from './api.js';
 import { isPodReady } from './controllers/util.js';
 import { evaluate, PromQLError, type Sample } from './promql.js';
@@ -31,7 +34,7 @@ export class ScenarioMetrics {
     private readonly now: () => number,
   ) {}
 
-  private value(version: string, field: Field, at: number): number {
+  private value(version: string, track: string, field: Field, at: number): number {
     const { metrics } = this.scenario;
     const elapsed = at - this.startedAt;
     const changed = metrics.changes
@@ -42,27 +45,36 @@ export class ScenarioMetrics {
     const perVersion = Object.entries(metrics.versions).find(
       ([glob, v]) => globMatch(glob, version) && v[field] !== undefined,
     );
-    return perVersion?.[1][field] ?? metrics.default[field] ?? BUILTIN_DEFAULTS[field];
+    return (
+      perVersion?.[1][field] ??
+      metrics.tracks[track]?.[field] ??
+      metrics.default[field] ??
+      BUILTIN_DEFAULTS[field]
+    );
   }
 
   /** All series at virtual time `at`. */
   series(at: number): Sample[] {
-    const ready = new Map<string, { namespace: string; app: string; version: string; pods: number }>();
+    const ready = new Map<
+      string,
+      { namespace: string; app: string; version: string; track: string; pods: number }
+    >();
     const perApp = new Map<string, number>();
     for (const pod of this.api.scan(PODS)) {
       const app = pod.metadata.labels?.app ?? pod.metadata.labels?.['app.kubernetes.io/name'];
       if (!app || !isPodReady(pod)) continue;
       const version = imageTag(pod.spec?.containers?.[0]?.image ?? '');
-      const key = JSON.stringify([pod.metadata.namespace, app, version]);
-      const entry = ready.get(key) ?? { namespace: pod.metadata.namespace!, app, version, pods: 0 };
+      const track = pod.metadata.labels?.[LABELS.track] ?? pod.metadata.labels?.track ?? 'stable';
+      const key = JSON.stringify([pod.metadata.namespace, app, version, track]);
+      const entry = ready.get(key) ?? { namespace: pod.metadata.namespace!, app, version, track, pods: 0 };
       entry.pods++;
       ready.set(key, entry);
       const appKey = JSON.stringify([pod.metadata.namespace, app]);
       perApp.set(appKey, (perApp.get(appKey) ?? 0) + 1);
     }
     const out: Sample[] = [];
-    for (const { namespace, app, version, pods } of ready.values()) {
-      const labels = { namespace, app, version };
+    for (const { namespace, app, version, track, pods } of ready.values()) {
+      const labels = { namespace, app, version, track };
       const share = pods / perApp.get(JSON.stringify([namespace, app]))!;
       out.push({
         metric: { __name__: 'kdeploy_requests_per_second', ...labels },
@@ -70,11 +82,11 @@ export class ScenarioMetrics {
       });
       out.push({
         metric: { __name__: 'kdeploy_error_rate', ...labels },
-        value: this.value(version, 'errorRate', at),
+        value: this.value(version, track, 'errorRate', at),
       });
       out.push({
         metric: { __name__: 'kdeploy_latency_p99_seconds', ...labels },
-        value: this.value(version, 'latencyP99', at),
+        value: this.value(version, track, 'latencyP99', at),
       });
     }
     for (const s of this.scenario.metrics.series) {

@@ -103,6 +103,11 @@ const scenarioSchema = z.strictObject({
       default: metricValues.prefault({}),
       /** Per version (the image tag; `*` globs allowed), first match wins. */
       versions: z.record(z.string(), metricValues).default({}),
+      /**
+       * Per track (`stable`, `canary`, `baseline`: the pod's kdeploy.dev/track label), below a version's
+       * setting: e.g. long-running stable pods answering faster than freshly started ones.
+       */
+      tracks: z.record(z.string(), metricValues).default({}),
       /** Changes at a virtual time after the cluster started. */
       changes: z.array(metricValues.extend({ at: duration, version: z.string() })).default([]),
       /** Free-form series for queries the built-in metrics don't cover. */

@@ -133,8 +133,8 @@ describe('the canary judge in an analysis run', () => {
   });
 
   it('gives no verdict without data to compare, or fails when the metric must have data', async () => {
-    // No series carries a track label: both sides come back empty.
-    const query = 'max(kdeploy_latency_p99_seconds{version="{{version}}",track="{{track}}"})';
+    // No series carries a shard label: both sides come back empty.
+    const query = 'max(kdeploy_latency_p99_seconds{version="{{version}}",shard="{{track}}"})';
     const judge = { ...latency().judge!, mustHaveData: false };
     const { state, records } = await run('v2', [judged('latency', query, { judge })]);
     expect(state.verdict).toBe('inconclusive');

@@ -24,10 +24,6 @@ const BAD = file(
   'bad.yaml',
   'app: shop\nimage: { repository: registry.example.com/shop }\nreplicas: 0\nservice: { type: Ingress }\n',
 );
-const GATED = file(
-  'gated.yaml',
-  'app: shop\nimage: { repository: registry.example.com/shop }\nstrategy: { canary: { baseline: true } }\n',
-);
 const SYNTAX = file('syntax.yaml', 'app: shop\nimage: [\n');
 
 interface Result {
@@ -134,12 +130,6 @@ const BAD_INPUT: [string, string[], RegExp][] = [
     ['canary', '--to', 'v2', '-f', SYNTAX],
     /syntax\.yaml:\d+:\d+: invalid YAML/,
   ],
-  [
-    'a gated feature',
-    ['canary', '--to', 'v2', '-f', GATED],
-    /strategy\.canary\.baseline: a baseline Deployment is not supported yet/,
-  ],
-  ['a gated feature, rendered', ['render', '-f', GATED], /a baseline Deployment is not supported yet/],
   [
     'a missing templates folder',
     ['render', '-f', GOOD, '--templates', join(dir, 'none')],

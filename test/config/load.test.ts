@@ -383,6 +383,12 @@ describe('feature gates (not supported yet)', () => {
     return out;
   };
 
+  it('accepts features whose gate was lifted: the baseline Deployment, for a release and for render', () => {
+    const text = stringify(merge(base, { strategy: { canary: { baseline: true } } }));
+    for (const purpose of ['release', 'render'] as const)
+      expect(parseConfig(text, { purpose }).config.strategy.canary.baseline).toBe(true);
+  });
+
   it.each(NOT_SUPPORTED_YET.map((g) => [g.feature, g] as const))(
     '%s is rejected for a release',
     (_feature, gate) => {

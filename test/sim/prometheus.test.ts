@@ -69,7 +69,13 @@ describe('scenario metrics', () => {
     const err = await query('kdeploy_error_rate{app="checkout",version="v2"}');
     expect(err.body.data.result).toEqual([
       {
-        metric: { __name__: 'kdeploy_error_rate', namespace: 'default', app: 'checkout', version: 'v2' },
+        metric: {
+          __name__: 'kdeploy_error_rate',
+          namespace: 'default',
+          app: 'checkout',
+          version: 'v2',
+          track: 'canary',
+        },
         value: [t.clock.now() / 1000, '0.08'],
       },
     ]);

@@ -11,6 +11,7 @@ describe('scenarios', () => {
     expect(builtinScenarios()).toEqual([
       'canary-crash',
       'canary-errors',
+      'canary-warm-stable',
       'happy',
       'oom',
       'pullerr',

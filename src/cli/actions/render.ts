@@ -17,8 +17,16 @@ export async function run(args: RenderArgs): Promise<void> {
   printWarnings(args, warnings);
   const templatesDir = args.templates === undefined ? config.templates : resolve(args.templates);
   const objects = renderManifests(config, { version: image!.version, image: image!.image, templatesDir });
+  const baseline = config.strategy.canary.baseline
+    ? [
+        (await import('../../../strategies/canary.js')).baselineManifest(
+          { ...config, templates: templatesDir },
+          image!,
+        ),
+      ]
+    : [];
   const bindings = await targetGroupBindings(config, templatesDir);
-  process.stdout.write(formatObjects([...objects, ...bindings], args.output));
+  process.stdout.write(formatObjects([...objects, ...baseline, ...bindings], args.output));
 }
 
 /** The TargetGroupBindings a release applies for each alb router that manages target registration. */
