@@ -31,7 +31,14 @@ describe('the node:https transport on a real kube-apiserver', () => {
   it('creates, patches, lists and watches with the CA and the bearer token', async () => {
     const { server, caData, token } = access();
     let asked = 0;
-    const cluster = clusterWith({ server, caData, token: () => (asked++, token) });
+    const cluster = clusterWith({
+      server,
+      caData,
+      token: () => {
+        asked++;
+        return token;
+      },
+    });
     await cluster.create<ConfigMap>({
       apiVersion: 'v1',
       kind: 'ConfigMap',
