@@ -9,6 +9,11 @@ type Colors = {
   dim(s: string): string;
 };
 
+/** Green for the good end state, red for the bad ones, yellow for anything still open. */
+function tone(c: Colors, state: string, good: string, bad: string[]): (s: string) => string {
+  return state === good ? c.green : bad.includes(state) ? c.red : c.yellow;
+}
+
 /** `now` (ms) dates the measurements ("12s ago"). */
 export function formatStatus(r: StatusReport, c: Colors, now = Date.now()): string {
   const lines: string[] = [];
@@ -16,12 +21,7 @@ export function formatStatus(r: StatusReport, c: Colors, now = Date.now()): stri
   lines.push(`app ${r.app} (namespace ${r.namespace})`);
   if (!rel) lines.push('  no release recorded');
   else {
-    const paint =
-      rel.phase === 'completed'
-        ? c.green
-        : rel.phase === 'failed' || rel.phase === 'aborted'
-          ? c.red
-          : c.yellow;
+    const paint = tone(c, rel.phase, 'completed', ['failed', 'aborted']);
     lines.push(
       `  release ${rel.id} (${rel.strategy}${rel.kind === 'rollback' ? ', rollback' : ''}): ${rel.from?.version || '(nothing)'} → ${rel.to.version}  ${paint(rel.phase)}`,
     );
@@ -73,12 +73,7 @@ function measurementLines(rel: ReleaseState, c: Colors, now: number): string[] {
   const runs = Object.values(rel.analysis?.runs ?? {});
   const lines = ['  measurements:'];
   for (const [metric, m] of latest) {
-    const paint =
-      m.verdict === 'successful'
-        ? c.green
-        : m.verdict === 'failed' || m.verdict === 'error'
-          ? c.red
-          : c.yellow;
+    const paint = tone(c, m.verdict, 'successful', ['failed', 'error']);
     const s = runs.find((run) => run.metrics[metric])?.metrics[metric];
     const counts = s
       ? [
