@@ -73,8 +73,12 @@ export interface InvocationSummary {
 
 export type JobHandler = (event: CodePipelineJobEvent, context: LambdaContext) => Promise<InvocationSummary>;
 
-/** How the engine reaches the cluster: a bearer-token transport (lambda/kube.ts) or a KubeConfig (tests). */
-export type KubeTarget = Pick<ConnectionOptions, 'transport' | 'kubeconfig'>;
+/**
+ * How the engine reaches the cluster: a bearer-token transport (lambda/kube.ts; tests pass their own). The
+ * Lambda's package leaves out kubeconfig access (client-node, undici: ~1 MB, scripts/build.mjs), so there is
+ * no KubeConfig option here.
+ */
+export type KubeTarget = Required<Pick<ConnectionOptions, 'transport'>>;
 
 const DEFAULT_MARGIN_MS = 60_000;
 

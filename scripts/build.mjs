@@ -69,26 +69,22 @@ await buildAtomically({ ...common, entryPoints: entries, outdir: 'dist' });
   );
 }
 
-// client-node's index re-exports its whole generated API (~3 MB minified) and, lacking "sideEffects": false,
-// keeps all of it in the bundle although kdeploy uses only KubeConfig, Watch and RequestContext. Its modules
-// are side-effect free on Node >= 20 (the one exception, polyfill.js, sets globalThis.File for Node 18), so
-// say so and let tree shaking drop the rest.
-const pureClientNode = {
-  name: 'pure-client-node',
+// The Lambda reaches clusters only through lambda/kube.ts's bearer-token transport, but src/kube/connect.ts
+// can also load kubeconfig access (client-node, undici, their proxy and OIDC helpers: ~1 MB). In the Lambda's
+// package those imports resolve to a module that says so, keeping ~1 MB of code it never runs out of it.
+const noKubeconfigAccess = {
+  name: 'no-kubeconfig-access',
   setup(b) {
-    b.onResolve({ filter: /^(@kubernetes\/client-node$|\.)/ }, async (args) => {
-      if (args.pluginData === 'pure-client-node' || !/client-node/.test(args.path + args.importer))
-        return undefined;
-      const r = await b.resolve(args.path, {
-        kind: args.kind,
-        resolveDir: args.resolveDir,
-        importer: args.importer,
-        pluginData: 'pure-client-node',
-      });
-      return r.errors.length || !r.path.includes('@kubernetes/client-node/dist/')
-        ? r
-        : { ...r, sideEffects: false };
-    });
+    b.onResolve({ filter: /^\.\/(kubeconfig|eks-token)\.js$/ }, (args) =>
+      args.importer.endsWith('src/kube/connect.ts')
+        ? { path: args.path, namespace: 'no-kubeconfig-access' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'no-kubeconfig-access' }, () => ({
+      contents: `const refuse = () => { throw new Error('kubeconfig access is not part of the Lambda package: pass a transport (lambda/kube.ts)'); };
+export const loadKubeConfig = refuse, selectContext = refuse, eksKubeConfig = refuse, useEksAuth = refuse;`,
+      loader: 'js',
+    }));
   },
 };
 
@@ -105,7 +101,7 @@ if (existsSync('lambda/handler.ts')) {
     outExtension: { '.js': '.mjs' },
     minify: true,
     keepNames: true,
-    plugins: [pureClientNode],
+    plugins: [noKubeconfigAccess],
   });
   // Which packages each chunk holds, for `npm run bench:lambda -- --metafile`; beside the package, not in it.
   writeFileSync('dist/lambda-meta.json', JSON.stringify(metafile));

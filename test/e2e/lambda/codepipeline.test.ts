@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { createHandler } from '../../../lambda/create-handler.js';
 import { decodeToken } from '../../../lambda/job.js';
 import { release } from '../../../src/engine/api.js';
+import { nodeTransport } from '../../../src/kube/transport-node.js';
 import { CodePipelineFake, type JobRun } from '../../support/codepipeline-fake.js';
 import { type Moto, startMoto } from '../../support/moto.js';
 import { testbedKubeConfig, useTestNamespace } from '../../testbed/namespace.js';
@@ -58,6 +59,14 @@ async function uploadArtifact(app: string, image: string, revision: string) {
   return { bucket, key };
 }
 
+function bedTransport() {
+  const kc = testbedKubeConfig();
+  const cluster = kc.getCurrentCluster();
+  const token = kc.getCurrentUser()?.token;
+  if (!cluster?.caData || !token) throw new Error('the bed kubeconfig has no inline CA or token');
+  return nodeTransport({ server: cluster.server, caData: cluster.caData, token: () => token });
+}
+
 const handler = () =>
   createHandler({
     codepipeline: {
@@ -66,9 +75,9 @@ const handler = () =>
       credentials: { accessKeyId: 'lambda-role', secretAccessKey: 'x' },
     },
     s3: { endpoint: moto.endpoint, region },
-    // The bed's API server takes client certificates, not EKS tokens: its admin kubeconfig stands in for the
-    // EKS authentication (covered on moto in test/e2e/aws/eks.test.ts).
-    kube: async () => ({ kubeconfig: testbedKubeConfig() }),
+    // The Lambda's own transport with the bed's CA and admin token standing in for the EKS token (which is
+    // covered on moto in test/e2e/aws/eks.test.ts).
+    kube: async () => ({ transport: bedTransport() }),
     safetyMarginMs: 1500,
     log: () => {},
   });
