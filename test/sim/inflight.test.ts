@@ -9,6 +9,19 @@ import { trackRequests } from '../../src/sim/inflight.js';
 // A server that does not hold the clock and answers after 30 real ms: without client-side tracking the
 // auto-advancing clock sees nothing happening and jumps while the client still waits.
 let server: Server | undefined;
+/** An auto-advancing virtual clock that requests to `url` hold while they are in flight. */
+function trackedClock(url: string) {
+  const clock = new VirtualClock({ start: 0, autoAdvance: true });
+  return {
+    clock,
+    untrack: trackRequests(
+      url,
+      () => clock.hold(),
+      () => clock.touch(),
+    ),
+  };
+}
+
 async function slowServer(): Promise<string> {
   server = createServer((req, res) => {
     if (req.url?.includes('watch=true')) {
@@ -31,12 +44,7 @@ afterEach(async () => {
 describe('trackRequests', () => {
   test('holds auto-advance while a request to the origin awaits its response', async () => {
     const url = await slowServer();
-    const clock = new VirtualClock({ start: 0, autoAdvance: true });
-    const untrack = trackRequests(
-      url,
-      () => clock.hold(),
-      () => clock.touch(),
-    );
+    const { clock, untrack } = trackedClock(url);
     try {
       let fired = false;
       clock.sleep(60_000).then(() => (fired = true));
@@ -86,12 +94,7 @@ describe('trackRequests', () => {
 
   test('stopping the tracking releases requests still waiting, so the clock cannot stay frozen', async () => {
     const url = await slowServer();
-    const clock = new VirtualClock({ start: 0, autoAdvance: true });
-    const untrack = trackRequests(
-      url,
-      () => clock.hold(),
-      () => clock.touch(),
-    );
+    const { clock, untrack } = trackedClock(url);
     try {
       let fired = false;
       clock.sleep(60_000).then(() => (fired = true));
@@ -110,12 +113,7 @@ describe('trackRequests', () => {
 
   test('node:http requests (the Lambda transport) hold it too: to the end of the body, a watch to its headers', async () => {
     const url = await slowServer();
-    const clock = new VirtualClock({ start: 0, autoAdvance: true });
-    const untrack = trackRequests(
-      url,
-      () => clock.hold(),
-      () => clock.touch(),
-    );
+    const { clock, untrack } = trackedClock(url);
     const transport = nodeTransport({ server: url });
     const get = (path: string, signal?: AbortSignal) => ({
       method: 'GET' as const,
