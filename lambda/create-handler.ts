@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { CodePipelineClient, CodePipelineClientConfig } from '@aws-sdk/client-codepipeline';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig } from '../src/config/load.js';
+import type { ReleaseEvent } from '../src/core/release.js';
 import type {
   AppOptions,
   ConnectionOptions,
@@ -13,7 +14,6 @@ import type {
   ReleaseResult,
   StatusReport,
 } from '../src/engine/api.js';
-import type { ReleaseEvent } from '../src/engine/types.js';
 import {
   chooseArtifact,
   extractArtifact,

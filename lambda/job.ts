@@ -4,7 +4,7 @@
 import * as z from 'zod';
 import { ConfigError } from '../src/config/errors.js';
 import { describeIssues } from '../src/config/zod-issues.js';
-import { ExitCode, exitCodeOf } from '../src/engine/exit-codes.js';
+import { ExitCode, exitCodeOf } from '../src/core/exit-codes.js';
 
 export interface S3Location {
   bucketName: string;

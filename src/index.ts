@@ -2,6 +2,16 @@
 export { ConfigError, type ConfigIssue, formatIssue } from './config/errors.js';
 export { type LoadedConfig, type LoadOptions, loadConfig, parseConfig } from './config/load.js';
 export type { KdeployConfig, KdeployConfigInput, StrategyName } from './config/schema.js';
+export { ExitCode } from './core/exit-codes.js';
+export type { Clock, MetricProvider, Router } from './core/ports.js';
+export type {
+  Diagnosis,
+  Outcome,
+  ReleaseEvent,
+  ReleaseState,
+  StrategyKind,
+  VersionRef,
+} from './core/release.js';
 export {
   type AppOptions,
   abort,
@@ -20,8 +30,6 @@ export {
   watchStatus,
 } from './engine/api.js';
 export { RealClock, VirtualClock } from './engine/clock.js';
-export { ExitCode } from './engine/exit-codes.js';
-export type { Clock, MetricProvider, Router } from './engine/ports.js';
 export {
   type Plan,
   registerStrategy,
@@ -30,13 +38,5 @@ export {
   StepFailure,
   type Strategy,
 } from './engine/strategy.js';
-export type {
-  Diagnosis,
-  Outcome,
-  ReleaseEvent,
-  ReleaseState,
-  StrategyKind,
-  VersionRef,
-} from './engine/types.js';
 export { type Manifest, type RenderOptions, renderManifests, renderYaml } from './manifests/render.js';
 export type { Variant } from './manifests/view.js';

@@ -16,6 +16,8 @@
 // the active Service's selector, so in-cluster clients follow it and the Service never selects a colour at 0.
 import { createHash } from 'node:crypto';
 import type { KdeployConfig } from '../src/config/schema.js';
+import { LABELS } from '../src/core/labels.js';
+import type { ReleaseState } from '../src/core/release.js';
 import {
   type DeploymentLike,
   type PodObject,
@@ -24,9 +26,7 @@ import {
   versionOfTemplate,
 } from '../src/engine/rollout.js';
 import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.js';
-import type { ReleaseState } from '../src/engine/types.js';
 import type { Manifest } from '../src/manifests/render.js';
-import { LABELS } from '../src/manifests/view.js';
 import type { RoutedServices } from '../src/traffic/aws-routers.js';
 import {
   anyTemplateTarget,

@@ -31,7 +31,9 @@
 
 import { formatDuration } from '../src/config/duration-text.js';
 import type { CanaryStep, KdeployConfig } from '../src/config/schema.js';
-import type { Router } from '../src/engine/ports.js';
+import { LABELS } from '../src/core/labels.js';
+import type { Router } from '../src/core/ports.js';
+import type { ReleaseState } from '../src/core/release.js';
 import {
   type DeploymentLike,
   type PodObject,
@@ -39,9 +41,7 @@ import {
   versionOfTemplate,
 } from '../src/engine/rollout.js';
 import type { Plan, Step, StepContext, StepResult, Strategy } from '../src/engine/strategy.js';
-import type { ReleaseState } from '../src/engine/types.js';
 import type { Manifest } from '../src/manifests/render.js';
-import { LABELS } from '../src/manifests/view.js';
 import type { RoutedServices } from '../src/traffic/aws-routers.js';
 import { canaryPodsForWeight } from '../src/traffic/weights.js';
 import {

@@ -5,25 +5,24 @@ import type { AnalysisRunState, MeasurementRecord as RunMeasurement } from '../s
 import type { AnalysisRef } from '../src/config/analysis-schema.js';
 import type { RouterConfig } from '../src/config/router-schema.js';
 import type { KdeployConfig } from '../src/config/schema.js';
+import type { ObjectRef } from '../src/core/cluster.js';
+import { RELEASE_ANNOTATION } from '../src/core/labels.js';
+import { type Router, UnsupportedError } from '../src/core/ports.js';
+import type { ReleaseState } from '../src/core/release.js';
 import { diagnosePods, readinessTimeoutFor, toMs } from '../src/engine/diagnose.js';
 import { measurementPatch, savedRun } from '../src/engine/measurements.js';
-import { type Router, UnsupportedError } from '../src/engine/ports.js';
 import {
   awaitRollout,
   type DeploymentLike,
   type PodObject,
   type PodTemplate,
-  RELEASE_ANNOTATION,
   type RolloutTarget,
 } from '../src/engine/rollout.js';
 import { type StepContext, StepFailure, type StepResult } from '../src/engine/strategy.js';
-import type { ReleaseState } from '../src/engine/types.js';
-import type { ObjectRef } from '../src/kube/cluster.js';
 import { statusOf } from '../src/kube/errors.js';
 import { type Manifest, renderManifests, type TemplateName } from '../src/manifests/render.js';
 import type { Variant, ViewOptions } from '../src/manifests/view.js';
 import { createRouter, type RouterDeps } from '../src/traffic/registry.js';
-
 export const deploymentRef = (c: KdeployConfig, name: string): ObjectRef => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',

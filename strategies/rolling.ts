@@ -7,15 +7,15 @@
 // new template carries the release id (annotation kdeploy.dev/release), so every step can tell from the
 // cluster whether its effect already happened.
 import type { KdeployConfig } from '../src/config/schema.js';
+import { RELEASE_ANNOTATION } from '../src/core/labels.js';
+import type { ReleaseState } from '../src/core/release.js';
 import {
   awaitRollout,
   type DeploymentLike,
   type PodTemplate,
-  RELEASE_ANNOTATION,
   versionOfTemplate,
 } from '../src/engine/rollout.js';
 import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.js';
-import type { ReleaseState } from '../src/engine/types.js';
 import { statusOf } from '../src/kube/errors.js';
 import { type Manifest, renderManifests } from '../src/manifests/render.js';
 import { withBackgroundAnalysis } from './progressive.js';

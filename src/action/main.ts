@@ -6,8 +6,8 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeEvent } from '../cli/render/describe.js';
-import { ExitCode, exitCodeOf } from '../engine/exit-codes.js';
-import type { ReleaseEvent } from '../engine/types.js';
+import { ExitCode, exitCodeOf } from '../core/exit-codes.js';
+import type { ReleaseEvent } from '../core/release.js';
 import { command, fileEntry, summaryMarkdown } from './workflow.js';
 
 const RELEASES = ['rolling', 'bluegreen', 'canary'] as const;

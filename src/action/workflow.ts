@@ -4,7 +4,7 @@
 // HTTP client in for OIDC, and this is all the Action needs of it.
 import { randomUUID } from 'node:crypto';
 import { describeEvent } from '../cli/render/describe.js';
-import type { ReleaseEvent } from '../engine/types.js';
+import type { ReleaseEvent } from '../core/release.js';
 
 const escapeData = (s: string) => s.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
 const escapeProperty = (s: string) => escapeData(s).replaceAll(':', '%3A').replaceAll(',', '%2C');

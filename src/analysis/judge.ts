@@ -1,7 +1,9 @@
-import type { MetricVars } from '../engine/ports.js';
-import type { Verdict } from './run.js';
+import type { Judgement, MetricJudgement, SampleSummary } from '../core/analysis.js';
+import type { MetricVars } from '../core/ports.js';
 import type { PreparedMetric } from './runner.js';
 import { type Alternative, mannWhitneyU, mean, median } from './stats.js';
+
+export type { Judgement, MetricJudgement, SampleSummary } from '../core/analysis.js';
 
 // The canary judge, in the spirit of Kayenta's NetflixACAJudge, in-process: each metric's canary samples are
 // compared with the samples of a same-age baseline (the stable version, or a baseline Deployment at the
@@ -35,37 +37,6 @@ export interface JudgeOptions {
   confidence?: number;
   /** Fewer samples than this on either side is no data. */
   minSamples?: number;
-}
-
-export interface SampleSummary {
-  count: number;
-  mean: number;
-  median: number;
-}
-
-export interface MetricJudgement {
-  name: string;
-  classification: 'pass' | 'high' | 'low' | 'nodata';
-  passed: boolean;
-  critical: boolean;
-  weight: number;
-  /** The test's p-value for the metric's direction. */
-  p?: number;
-  /** Relative change of the canary's mean against the baseline's: 0.5 = 50 % higher. */
-  effect?: number;
-  canary: SampleSummary;
-  baseline: SampleSummary;
-  reason: string;
-}
-
-export interface Judgement {
-  /** 0–100, undefined when no metric had data. */
-  score?: number;
-  result: 'pass' | 'marginal' | 'fail' | 'nodata';
-  /** The same as an analysis verdict: pass → successful, marginal/nodata → inconclusive, fail → failed. */
-  verdict: Exclude<Verdict, 'running' | 'error'>;
-  metrics: MetricJudgement[];
-  reason: string;
 }
 
 export interface JudgeInput {

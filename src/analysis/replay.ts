@@ -1,5 +1,5 @@
 import { formatDuration } from '../config/duration-text.js';
-import type { MetricVars } from '../engine/ports.js';
+import type { MetricVars } from '../core/ports.js';
 import { type JudgeThresholds, judgeCanary } from './judge.js';
 import type { ProviderContext, ProviderRegistry } from './registry.js';
 import {

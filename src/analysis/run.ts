@@ -1,5 +1,23 @@
+import type {
+  AnalysisRunState,
+  MeasurementPhase,
+  MeasurementRecord,
+  MetricPhase,
+  MetricSpec,
+  MetricState,
+  Verdict,
+} from '../core/analysis.js';
 import { evaluateCondition } from './condition.js';
-import type { Judgement } from './judge.js';
+
+export type {
+  AnalysisRunState,
+  MeasurementPhase,
+  MeasurementRecord,
+  MetricPhase,
+  MetricSpec,
+  MetricState,
+  Verdict,
+} from '../core/analysis.js';
 
 // The analysis run as a pure state machine: (state, measurement) → state. No I/O and no clock reads here: the
 // runner (runner.ts) takes measurements and passes the times in, the engine persists the state in its release
@@ -20,64 +38,6 @@ import type { Judgement } from './judge.js';
 // inconclusive when none of them was successful).
 // The run fails or errors as soon as one metric does; otherwise it ends when every metric has ended, or is
 // stopped (background analysis at the end of a release).
-
-export type MeasurementPhase = 'successful' | 'failed' | 'inconclusive' | 'no-data' | 'error';
-export type MetricPhase = 'running' | 'successful' | 'failed' | 'inconclusive' | 'error';
-export type Verdict = 'running' | 'successful' | 'failed' | 'inconclusive' | 'error';
-
-/** How one metric is measured and judged (a metric of kdeploy.yaml minus its provider). */
-export interface MetricSpec {
-  name: string;
-  /** Time between measurements, ms. */
-  interval: number;
-  /** Measurements to take; undefined or 0 = until the run is stopped. */
-  count?: number;
-  initialDelay?: number;
-  successCondition?: string;
-  failureCondition?: string;
-  failureLimit: number;
-  inconclusiveLimit: number;
-  consecutiveErrorLimit: number;
-}
-
-export interface MeasurementRecord {
-  metric: string;
-  phase: MeasurementPhase;
-  values: number[];
-  startedAt: number;
-  finishedAt: number;
-  /** Why: the condition that decided, or the provider's error. */
-  message?: string;
-  /** The canary judge's measurement: score, verdict and per-metric results. */
-  judgement?: Judgement;
-}
-
-export interface MetricState {
-  phase: MetricPhase;
-  /** Measurements that produced a reading (all but errors). */
-  measured: number;
-  successful: number;
-  failed: number;
-  inconclusive: number;
-  noData: number;
-  errors: number;
-  consecutiveErrors: number;
-  /** When the next measurement is due (clock ms). */
-  nextAt: number;
-  /** Why the metric ended, when it did. */
-  message?: string;
-  /** The last measurements (at most RECENT_KEPT), oldest first. */
-  recent: MeasurementRecord[];
-}
-
-export interface AnalysisRunState {
-  startedAt: number;
-  metrics: Record<string, MetricState>;
-  verdict: Verdict;
-  decidedAt?: number;
-  /** The metric that decided the verdict and why, e.g. `error-rate: 1 failed measurement (failureLimit 0)…`. */
-  reason?: string;
-}
 
 /** Measurements kept per metric in the state, as Argo keeps 10: the state lives in the release record. */
 export const RECENT_KEPT = 10;

@@ -1,7 +1,7 @@
 import pRetry from 'p-retry';
 import type { MetricConfig } from '../config/analysis-schema.js';
 import { ConfigError, type ConfigIssue, type ConfigPath } from '../config/errors.js';
-import type { Clock, MetricProvider, MetricVars } from '../engine/ports.js';
+import type { Clock, MetricProvider, MetricVars } from '../core/ports.js';
 import { checkCondition } from './condition.js';
 import { isRetryable } from './errors.js';
 import { type Judgement, type JudgeThresholds, judgeCanary } from './judge.js';

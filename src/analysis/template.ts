@@ -1,5 +1,5 @@
 import Handlebars from 'handlebars';
-import type { MetricVars } from '../engine/ports.js';
+import type { MetricVars } from '../core/ports.js';
 
 // Metric queries are Handlebars templates over the release's variables ({{app}}, {{canaryVersion}}, …).
 // Each provider says how a value must be escaped where it lands (a PromQL string literal, a URL), and every

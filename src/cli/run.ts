@@ -3,7 +3,7 @@
 import yargs from 'yargs';
 import pkg from '../../package.json' with { type: 'json' };
 import { parseDuration } from '../config/duration-text.js';
-import { ExitCode, exitCodeOf } from '../engine/exit-codes.js';
+import { ExitCode, exitCodeOf } from '../core/exit-codes.js';
 import { type GlobalArgs, OUTPUT_FORMATS, UsageError } from './args.js';
 import { abortCommand } from './commands/abort.js';
 import { analyzeCommand } from './commands/analyze.js';

@@ -1,4 +1,4 @@
-import { ExitCode } from '../engine/exit-codes.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export type ConfigPath = readonly (string | number)[];
 

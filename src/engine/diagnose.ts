@@ -1,7 +1,7 @@
 // Pure classification of why a new version's pods are failing, from pod and Deployment status alone. The
 // engine calls it on every watch event, so a failure is named as soon as the kubelet or the scheduler
 // reports it, not when the progress deadline runs out (what `kubectl rollout status` waits for).
-import type { Diagnosis } from './types.js';
+import type { Diagnosis } from '../core/release.js';
 
 type Time = Date | string | undefined;
 

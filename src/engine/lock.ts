@@ -2,11 +2,10 @@
 // works and clears it when it stops; a holder that stopped renewing (killed, network gone) loses it after
 // the TTL, so an app is never locked forever (unlike Helm's stuck pending-upgrade).
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Cluster } from '../kube/cluster.js';
+import type { Cluster } from '../core/cluster.js';
+import type { Clock } from '../core/ports.js';
 import { statusOf } from '../kube/errors.js';
 import { toMs } from './diagnose.js';
-import type { Clock } from './ports.js';
-
 export interface LeaseObject extends KubernetesObject {
   spec?: {
     holderIdentity?: string | null;

@@ -1,7 +1,7 @@
 // What a measurement changes in the release record: the latest measurements per metric and the run state of
 // the step's analysis (so a resumed step continues it). Pure; the strategy's save path applies it in order.
 import type { AnalysisRunState, MeasurementRecord as RunMeasurement } from '../analysis/run.js';
-import type { MeasurementRecord, ReleaseState } from './types.js';
+import type { MeasurementRecord, ReleaseState } from '../core/release.js';
 
 /**
  * Measurements kept per metric. Enough to show a trend in `status`; the counts that decide the verdict live in

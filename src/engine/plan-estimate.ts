@@ -7,16 +7,15 @@ import type { AnalysisRef, MetricConfig } from '../config/analysis-schema.js';
 import { formatDuration } from '../config/duration-text.js';
 import type { RouterConfig } from '../config/router-schema.js';
 import type { KdeployConfig } from '../config/schema.js';
-import type { Cluster } from '../kube/cluster.js';
-import { refOf } from '../kube/cluster.js';
+import type { Cluster } from '../core/cluster.js';
+import { refOf } from '../core/cluster.js';
+import type { Clock } from '../core/ports.js';
+import type { StrategyKind, VersionRef } from '../core/release.js';
 import type { Manifest } from '../manifests/render.js';
 import { renderManifests } from '../manifests/render.js';
 import { createRouter } from '../traffic/registry.js';
 import { achievableWeight, canaryPodsForWeight, splitForWeight } from '../traffic/weights.js';
 import { readinessTimeoutFor } from './diagnose.js';
-import type { Clock } from './ports.js';
-import type { StrategyKind, VersionRef } from './types.js';
-
 /** The kubelet's first restart back-off: a crashing container shows CrashLoopBackOff about this long after it starts. */
 export const CRASH_DETECT_MS = 10_000;
 

@@ -2,13 +2,12 @@
 // the intent, runs the step, and records the result. Because the step index is persisted before a step acts
 // and steps are idempotent, a process killed at any instant is continued by `resume` from the same step.
 import type { KdeployConfig } from '../config/schema.js';
-import type { Cluster } from '../kube/cluster.js';
-import type { Clock, MetricProvider, Router } from './ports.js';
+import type { Cluster } from '../core/cluster.js';
+import type { Clock, MetricProvider, Router } from '../core/ports.js';
+import { isTerminal, type Outcome, type ReleaseState, type TerminalPhase } from '../core/release.js';
 import { patchCurrent, type RecordStore } from './record.js';
 import type { Reporter } from './reporter.js';
 import { type EngineTuning, type Plan, type StepContext, type StepEvent, StepFailure } from './strategy.js';
-import { isTerminal, type Outcome, type ReleaseState, type TerminalPhase } from './types.js';
-
 export type Decision =
   | { kind: 'run'; list: 'steps' | 'rollback'; index: number }
   | { kind: 'start-rollback'; outcome: 'failed' | 'aborted'; reason: string }

@@ -2,9 +2,8 @@
 // `kdeploy-<app>` in the app's namespace. Every change is a read-modify-write guarded by resourceVersion, so
 // two processes (a running release and `kdeploy abort`) can write it at once without losing either change.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Cluster } from '../kube/cluster.js';
-import type { ReleaseRecord, ReleaseState } from './types.js';
-
+import type { Cluster } from '../core/cluster.js';
+import type { ReleaseRecord, ReleaseState } from '../core/release.js';
 export interface RecordStore {
   read(): Promise<ReleaseRecord>;
   /**

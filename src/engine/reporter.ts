@@ -1,6 +1,6 @@
 // The Reporter port and the event hub behind it: the engine emits events; renderers (CLI), onEvent callbacks
 // and async iterators (library) consume the same stream.
-import type { ReleaseEvent } from './types.js';
+import type { ReleaseEvent } from '../core/release.js';
 
 /** Distributes a release's events to a callback and any number of async iterators. */
 export interface Reporter {

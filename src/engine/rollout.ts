@@ -3,6 +3,7 @@
 // for time-based rules (the readiness budget). Strategies use it for rolling updates and for waiting until
 // a canary or an idle color is ready.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Diagnosis, VersionRef } from '../core/release.js';
 import {
   type DeploymentConditionLike,
   diagnoseDeployment,
@@ -11,9 +12,7 @@ import {
   readinessTimeoutFor,
 } from './diagnose.js';
 import { type StepContext, StepFailure } from './strategy.js';
-import type { Diagnosis, VersionRef } from './types.js';
 
-export const RELEASE_ANNOTATION = 'kdeploy.dev/release';
 const LOG_TIMEOUT_MS = 3000;
 
 export interface DeploymentLike extends KubernetesObject {

@@ -3,9 +3,9 @@
 // step acts and after it finishes, and re-runs the current step after a crash, so every step must be
 // idempotent: doing it twice has the effect of doing it once.
 import type { KdeployConfig } from '../config/schema.js';
-import type { Cluster } from '../kube/cluster.js';
-import type { Clock, MetricProvider, Router } from './ports.js';
-import type { Diagnosis, ReleaseEvent, ReleaseState, StrategyKind } from './types.js';
+import type { Cluster } from '../core/cluster.js';
+import type { Clock, MetricProvider, Router } from '../core/ports.js';
+import type { Diagnosis, ReleaseEvent, ReleaseState, StrategyKind } from '../core/release.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** An event as a step emits it; the engine adds time, app and release id. */

@@ -1,36 +1,25 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import {
+  type Cluster,
+  type ListOptions,
+  type ObjectRef,
+  type PatchType,
+  refOf,
+  type WatchHandler,
+  type WatchQuery,
+  type WriteOptions,
+} from '../core/cluster.js';
 import { KubeError, type RequestTarget, statusOf } from './errors.js';
 import { resourceInfo, resourcePath } from './resources.js';
 import { type RetryOptions, withRetry } from './retry.js';
 import { isOk, statusError, type Transport } from './transport.js';
-import { type WatchHandler, type WatchQuery, watchObjects } from './watch.js';
-
-/** Identifies one object. */
-export interface ObjectRef {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  namespace?: string;
-}
-
-export type PatchType = 'merge' | 'strategic' | 'json';
+import { watchObjects } from './watch.js';
 
 const CONTENT_TYPE: Record<PatchType, string> = {
   merge: 'application/merge-patch+json',
   strategic: 'application/strategic-merge-patch+json',
   json: 'application/json-patch+json',
 };
-
-export interface ListOptions {
-  namespace?: string;
-  labelSelector?: string;
-  fieldSelector?: string;
-}
-
-export interface WriteOptions {
-  /** Server-side dry run: validated and defaulted by the API server, nothing persisted. */
-  dryRun?: boolean;
-}
 
 export { ApiStatusError } from './transport.js';
 
@@ -46,14 +35,14 @@ const FIELD_MANAGER = 'kdeploy';
 const MAX_CONFLICT_RETRIES = 8;
 
 /**
- * The Cluster port: access to the Kubernetes API through a Transport (client-node's kubeconfig auth, or a
+ * The Cluster port over HTTP: access to the Kubernetes API through a Transport (client-node's kubeconfig auth, or a
  * bearer token over node:https), plain JSON objects in and out,
  * retries on transient failures, errors that name the verb/resource/namespace, and a read-modify-write
  * helper for 409s. Requests go over HTTP directly rather than through the generated typed APIs, whose
  * serializer drops fields it doesn't know (patch directives, nulls) and turns timestamps into Dates.
  * Tests point the same class at the simulated cluster or a real control plane.
  */
-export class Cluster {
+export class KubeCluster implements Cluster {
   readonly namespace: string;
   readonly server: string;
   private readonly transport: Transport;
@@ -341,13 +330,4 @@ export class Cluster {
   ): Promise<void> {
     return watchObjects(this, query, onEvent, signal);
   }
-}
-
-export function refOf(obj: KubernetesObject): ObjectRef {
-  return {
-    apiVersion: obj.apiVersion ?? '',
-    kind: obj.kind ?? '',
-    name: obj.metadata?.name ?? '',
-    namespace: obj.metadata?.namespace,
-  };
 }

@@ -1,9 +1,9 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Cluster } from './cluster.js';
+import type { Cluster } from '../core/cluster.js';
+import { KubeCluster } from '../kube/cluster.js';
 import { KubeConfigError } from './errors.js';
 import type { KubeAccess, KubeAccessOptions } from './kubeconfig.js';
 import type { Transport } from './transport.js';
-
 export interface ConnectOptions extends KubeAccessOptions {
   /** An already loaded KubeConfig (library callers, tests) instead of a file. */
   kubeConfig?: KubeConfig;
@@ -21,9 +21,9 @@ export interface ConnectOptions extends KubeAccessOptions {
 export async function connectCluster(options: ConnectOptions): Promise<Cluster> {
   if (options.transport) {
     const namespace = options.namespace ?? options.configNamespace ?? 'default';
-    return new Cluster({ transport: options.transport, namespace });
+    return new KubeCluster({ transport: options.transport, namespace });
   }
-  return new Cluster(await kubeAccess(options));
+  return new KubeCluster(await kubeAccess(options));
 }
 
 async function kubeAccess(options: ConnectOptions): Promise<KubeAccess> {

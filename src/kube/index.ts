@@ -1,14 +1,5 @@
 // Cluster access: kubeconfig loading as kubectl does it, the Cluster port, watches and error mapping.
-export {
-  ApiStatusError,
-  Cluster,
-  type ClusterAccess,
-  type ListOptions,
-  type ObjectRef,
-  type PatchType,
-  refOf,
-  type WriteOptions,
-} from './cluster.js';
+export { ApiStatusError, type ClusterAccess, KubeCluster } from './cluster.js';
 export {
   describeTarget,
   KubeConfigError,
@@ -22,4 +13,4 @@ export { resourceInfo, resourcePath } from './resources.js';
 export { isTransient, type RetryOptions, withRetry } from './retry.js';
 export type { StreamResponse, Transport, TransportRequest, TransportResponse } from './transport.js';
 export { type NodeTransportOptions, nodeTransport } from './transport-node.js';
-export { type WatchEvent, type WatchHandler, type WatchQuery, watchObjects } from './watch.js';
+export { watchObjects } from './watch.js';

@@ -15,7 +15,7 @@ export interface KubeAccessOptions {
   configNamespace?: string;
 }
 
-/** Cluster access through a kubeconfig: `new Cluster(access)` takes it as it is. */
+/** Cluster access through a kubeconfig: `new KubeCluster(access)` takes it as it is. */
 export interface KubeAccess extends ClusterAccess {
   kc: KubeConfig;
   server: string;

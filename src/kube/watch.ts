@@ -1,26 +1,17 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Cluster } from './cluster.js';
+import type { Cluster, WatchHandler, WatchQuery } from '../core/cluster.js';
 import { statusOf } from './errors.js';
 import { resourcePath } from './resources.js';
 import { lines } from './transport.js';
 
-export interface WatchQuery {
-  apiVersion: string;
-  kind: string;
-  namespace?: string;
-  labelSelector?: string;
-  fieldSelector?: string;
-}
-
-/**
- * SYNC carries the complete current list: sent first, and again after every re-list (410 Gone, repeated
- * failures), so a consumer that rebuilds its view from SYNC never misses a change made while disconnected.
- */
-export type WatchEvent<T> =
-  | { type: 'SYNC'; objects: T[] }
-  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T };
-
-export type WatchHandler<T> = (event: WatchEvent<T>) => void;
+/** What a watch needs of the HTTP cluster: a list, and a streaming GET. */
+export type WatchSource = Pick<Cluster, 'namespace' | 'list'> & {
+  stream(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<string>>;
+};
 
 const MAX_BACKOFF_MS = 5_000;
 /** After this many failed reconnects in a row, re-list instead of resuming from the last resourceVersion. */
@@ -37,7 +28,7 @@ interface WatchEnd {
  * that outlast the retries reject (the cluster is unreachable).
  */
 export async function watchObjects<T extends KubernetesObject>(
-  cluster: Cluster,
+  cluster: WatchSource,
   query: WatchQuery,
   onEvent: WatchHandler<T>,
   signal: AbortSignal,
@@ -85,7 +76,7 @@ export async function watchObjects<T extends KubernetesObject>(
 
 /** One watch request, read to its end: newline-delimited JSON events, an ERROR event with code 410 meaning Gone. */
 async function watchOnce<T extends KubernetesObject>(
-  cluster: Cluster,
+  cluster: WatchSource,
   path: string,
   query: WatchQuery,
   resourceVersion: string,

@@ -1,18 +1,8 @@
 import type { KdeployConfig } from '../config/schema.js';
+import { LABELS } from '../core/labels.js';
 
 // What the templates see: a view of the config with names, labels and selectors already decided, so the
 // templates (built-in or a user's) only lay objects out. Pure.
-
-export const LABELS = {
-  name: 'app.kubernetes.io/name',
-  managedBy: 'app.kubernetes.io/managed-by',
-  app: 'kdeploy.dev/app',
-  version: 'kdeploy.dev/version',
-  role: 'kdeploy.dev/role',
-  color: 'kdeploy.dev/color',
-  /** Which population a pod belongs to for metrics: `canary` or `baseline` (stable pods have none). */
-  track: 'kdeploy.dev/track',
-} as const;
 
 /**
  * One of the progressive strategies' Deployments (`<app>-canary` with role canary, `<app>-green` with color

@@ -3,7 +3,7 @@
 // ownerReferences), the status and scale subresources, defaulting and validation. Generic over the
 // resource table; the few per-kind rules (defaults, validation, which verbs return the deleted object)
 // live in small tables, not in per-resource handlers.
-import type { Clock } from '../engine/ports.js';
+import type { Clock } from '../core/ports.js';
 import { applyDefaults, validate } from './defaults.js';
 import { alreadyExists, badRequest, conflict, notFound, StatusError } from './errors.js';
 import { canonical } from './json.js';

@@ -24,8 +24,8 @@
 // pods are deleted at once (no graceful termination), server-side apply is a strategic merge without field
 // ownership, and list pagination is by offset rather than a consistent snapshot.
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Clock } from '../core/ports.js';
 import { RealClock, VirtualClock } from '../engine/clock.js';
-import type { Clock } from '../engine/ports.js';
 import { SimApi } from './api.js';
 import { DeploymentController } from './controllers/deployment.js';
 import { EventRecorder } from './controllers/events.js';

@@ -12,7 +12,8 @@
 // Values come from the scenario: changes at a virtual time, per-version settings (tag globs), per-track
 // settings, then the default; plus free-form `series`. A version with no Ready pods has no series: queries
 // return an empty result. Range queries evaluate the scenario at each step against the pods present now.
-import { LABELS } from '../manifests/view.js';
+
+import { LABELS } from '../core/labels.js';
 import type { SimApi } from './api.js';
 import { isPodReady } from './controllers/util.js';
 import { evaluate, PromQLError, type Sample } from './promql.js';

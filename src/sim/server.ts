@@ -3,7 +3,7 @@
 // Prometheus-compatible query endpoint. Faults are decided here, once per request, before any handler runs.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Clock } from '../engine/ports.js';
+import type { Clock } from '../core/ports.js';
 import { matches, type PropagationPolicy, type SimApi } from './api.js';
 import { badRequest, conflict, notFound, StatusError } from './errors.js';
 import type { Faults, Verb } from './faults.js';

@@ -2,7 +2,7 @@ import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { formatDuration } from '../config/duration.js';
 import type { AlbIngressRouterConfig } from '../config/router-schema.js';
-import type { Router, RouteTargets, WeightResult, Weights } from '../engine/ports.js';
+import type { Router, RouteTargets, WeightResult, Weights } from '../core/ports.js';
 import { AwsRouterError, awsCall, type Elbv2, lazy, loadElbv2, pollUntil } from './aws-clients.js';
 import {
   type AwsRouterContext,

@@ -7,7 +7,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { formatDuration } from '../config/duration.js';
 import type { AlbRouterConfig } from '../config/router-schema.js';
-import type { Router, RouteTargets, WeightResult, Weights } from '../engine/ports.js';
+import type { Router, RouteTargets, WeightResult, Weights } from '../core/ports.js';
 import { loadTemplate } from '../manifests/render.js';
 import {
   AwsRouterError,

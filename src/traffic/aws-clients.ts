@@ -1,6 +1,6 @@
 import type { ElasticLoadBalancingV2ClientConfig } from '@aws-sdk/client-elastic-load-balancing-v2';
 import pRetry from 'p-retry';
-import type { Clock } from '../engine/ports.js';
+import type { Clock } from '../core/ports.js';
 
 // Shared AWS plumbing for the routers: SDK clients that are imported only when a router first needs them
 // (the CLI's start-up never pays for the AWS SDK), an endpoint override (how tests reach moto), and one

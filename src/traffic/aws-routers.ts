@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AwsRouterConfig } from '../config/router-schema.js';
-import type { Clock, Router } from '../engine/ports.js';
+import type { Clock, Router } from '../core/ports.js';
 import type { AwsAccess, RetryPolicy } from './aws-clients.js';
 
 // The factory the strategies call for `alb`, `alb-ingress` and `route53` routers. Each router module is

@@ -2,14 +2,13 @@
 // routers are imported only when a config names them, so neither the AWS SDK nor their code loads
 // otherwise. A third party registers its own with registerRouter.
 import type { RouterConfig } from '../config/router-schema.js';
-import type { Clock, Router } from '../engine/ports.js';
-import { UnsupportedError } from '../engine/ports.js';
-import type { Cluster } from '../kube/cluster.js';
-import { LABELS } from '../manifests/view.js';
+import type { Cluster } from '../core/cluster.js';
+import { LABELS } from '../core/labels.js';
+import type { Clock, Router } from '../core/ports.js';
+import { UnsupportedError } from '../core/ports.js';
 import type { RoutedServices } from './aws-routers.js';
 import type { ReplicasRouterOptions } from './replicas.js';
 import type { ServiceRouterOptions } from './service.js';
-
 export interface RouterDeps {
   /** Absent for `kdeploy plan` without a cluster: only describe() may be called then. */
   cluster?: Cluster;

@@ -8,6 +8,8 @@
 // new stable pod takes to start — when that leaves at most a quarter of `replicas` out of service (rounded
 // down, as a Deployment's default maxUnavailable of 25 %); a bigger canary waits for stable to grow back.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Cluster, ObjectRef } from '../core/cluster.js';
+import { LABELS } from '../core/labels.js';
 import {
   type Router,
   type RouterCapabilities,
@@ -15,12 +17,9 @@ import {
   UnsupportedError,
   type WeightResult,
   type Weights,
-} from '../engine/ports.js';
-import type { Cluster, ObjectRef } from '../kube/cluster.js';
+} from '../core/ports.js';
 import { statusOf } from '../kube/errors.js';
-import { LABELS } from '../manifests/view.js';
 import { type ReplicaSplit, splitForWeight, weightOf } from './weights.js';
-
 export type Side = keyof ReplicaSplit;
 
 export interface ReplicasRouterOptions {

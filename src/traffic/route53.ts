@@ -2,7 +2,7 @@ import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { formatDuration } from '../config/duration.js';
 import type { Route53RouterConfig } from '../config/router-schema.js';
-import type { Router, RouteTargets, WeightResult, Weights } from '../engine/ports.js';
+import type { Router, RouteTargets, WeightResult, Weights } from '../core/ports.js';
 import { AwsRouterError, awsCall, lazy, loadRoute53, pollUntil, type Route53 } from './aws-clients.js';
 import { type AwsRouterContext, accessOf, type ObjectRef, requireKube, servicesOf } from './aws-routers.js';
 import { granularityOf, percentOf, ROUTE53_SCALE, splitPercent, type WeightPair } from './aws-weights.js';

@@ -3,6 +3,7 @@
 // endpoints controller swaps the endpoints within a second, so rolling back inside the scale-down window
 // is one such patch. It can't hold a partial split and says so.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Cluster, ObjectRef } from '../core/cluster.js';
 import {
   type Router,
   type RouterCapabilities,
@@ -10,8 +11,7 @@ import {
   UnsupportedError,
   type WeightResult,
   type Weights,
-} from '../engine/ports.js';
-import type { Cluster, ObjectRef } from '../kube/cluster.js';
+} from '../core/ports.js';
 
 export interface ServiceRouterOptions {
   cluster: Pick<Cluster, 'get' | 'patch'>;

@@ -1,7 +1,7 @@
 // The runner protocol strings: what a hostile message or value can't break.
 import { describe, expect, it } from 'vitest';
 import { command, fileEntry, summaryMarkdown } from '../../src/action/workflow.js';
-import type { ReleaseEvent } from '../../src/engine/types.js';
+import type { ReleaseEvent } from '../../src/core/release.js';
 
 describe('workflow commands', () => {
   it('keeps a multi-line message on one line and escapes properties', () => {

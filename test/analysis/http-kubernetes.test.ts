@@ -3,7 +3,7 @@ import type { ProviderError } from '../../src/analysis/errors.js';
 import { HttpProvider } from '../../src/analysis/providers/http.js';
 import { countCheck, KubernetesProvider } from '../../src/analysis/providers/kubernetes.js';
 import type { PodLike, PodLister } from '../../src/analysis/registry.js';
-import type { MetricVars } from '../../src/engine/ports.js';
+import type { MetricVars } from '../../src/core/ports.js';
 import { startServer } from './http-server.js';
 
 const vars: MetricVars = {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/analysis/errors.js';
 import { PrometheusProvider } from '../../src/analysis/providers/prometheus.js';
-import type { MetricVars } from '../../src/engine/ports.js';
+import type { MetricVars } from '../../src/core/ports.js';
 import { startServer } from './http-server.js';
 
 const vars: MetricVars = { app: 'checkout', namespace: 'shop', stableVersion: 'v1', canaryVersion: 'v2' };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProviderRegistry } from '../../src/analysis/registry.js';
 import { formatReplay, replayAnalysis } from '../../src/analysis/replay.js';
 import { JUDGE_METRIC, type MetricDefinition } from '../../src/analysis/runner.js';
-import type { MetricProvider, MetricVars } from '../../src/engine/ports.js';
+import type { MetricProvider, MetricVars } from '../../src/core/ports.js';
 
 const vars: MetricVars = { app: 'checkout', namespace: 'shop', stableVersion: 'v1', canaryVersion: 'v2' };
 const T0 = Date.UTC(2026, 0, 1, 10);
@@ -146,7 +146,11 @@ describe('replayAnalysis', () => {
         judge: { direction: 'increase', tolerance: 0.1, critical: false, mustHaveData: true, weight: 1 },
       });
     const report = await replayAnalysis({
-      metrics: [metric('latency', { failureCondition: 'result > 1', count: 3 }), judged('p99'), judged('cpu')],
+      metrics: [
+        metric('latency', { failureCondition: 'result > 1', count: 3 }),
+        judged('p99'),
+        judged('cpu'),
+      ],
       vars,
       from: T0,
       to: T0 + 9 * MIN,

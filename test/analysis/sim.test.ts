@@ -3,9 +3,9 @@ import { judgeCanary } from '../../src/analysis/judge.js';
 import { PrometheusProvider } from '../../src/analysis/providers/prometheus.js';
 import { replayAnalysis } from '../../src/analysis/replay.js';
 import { type MetricDefinition, prepareMetrics, runAnalysis } from '../../src/analysis/runner.js';
+import type { MetricVars } from '../../src/core/ports.js';
 import { VirtualClock } from '../../src/engine/clock.js';
-import type { MetricVars } from '../../src/engine/ports.js';
-import { Cluster } from '../../src/kube/cluster.js';
+import { KubeCluster } from '../../src/kube/cluster.js';
 import { selectContext } from '../../src/kube/kubeconfig.js';
 import { type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
 import { resourceByName } from '../../src/sim/resources.js';
@@ -90,7 +90,7 @@ describe('analysis on the simulated cluster', () => {
   });
 
   it('reads pod health of the canary through the Kubernetes API', async () => {
-    const context = { cluster: new Cluster(selectContext(sim.kubeConfig(), { namespace: 'shop' })) };
+    const context = { cluster: new KubeCluster(selectContext(sim.kubeConfig(), { namespace: 'shop' })) };
     const pods = (check: string): MetricDefinition => ({
       ...errorRate({ count: 1 }),
       name: check.toLowerCase(),

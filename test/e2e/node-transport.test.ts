@@ -3,11 +3,11 @@
 // stream and its error bodies, then a whole release run over it as the Lambda runs one.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import type { WatchEvent } from '../../src/core/cluster.js';
 import { release } from '../../src/engine/api.js';
-import { Cluster } from '../../src/kube/cluster.js';
+import { KubeCluster } from '../../src/kube/cluster.js';
 import { KubeError } from '../../src/kube/errors.js';
 import { nodeTransport } from '../../src/kube/transport-node.js';
-import type { WatchEvent } from '../../src/kube/watch.js';
 import { testbedKubeConfig, useTestNamespace } from '../testbed/namespace.js';
 
 const ns = useTestNamespace('node-transport');
@@ -22,7 +22,7 @@ function access() {
 }
 
 const clusterWith = (options: Parameters<typeof nodeTransport>[0]) =>
-  new Cluster({ transport: nodeTransport(options), namespace: ns.name }, { retries: 0 });
+  new KubeCluster({ transport: nodeTransport(options), namespace: ns.name }, { retries: 0 });
 
 type ConfigMap = KubernetesObject & { data?: Record<string, string> };
 const ref = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace: ns.name });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ReleaseState } from '../../src/core/release.js';
 import { rollbackTarget } from '../../src/engine/api.js';
 import { VirtualClock } from '../../src/engine/clock.js';
 import {
@@ -9,7 +10,6 @@ import {
   microTime,
   parseHolder,
 } from '../../src/engine/lock.js';
-import type { ReleaseState } from '../../src/engine/types.js';
 
 const NOW = Date.parse('2026-01-01T00:00:30Z');
 

@@ -2,8 +2,8 @@
 // state of the step's analyses by what runs them, and a later step starting fresh.
 import { describe, expect, it } from 'vitest';
 import type { AnalysisRunState, MeasurementRecord } from '../../src/analysis/run.js';
+import type { ReleaseState } from '../../src/core/release.js';
 import { MEASUREMENTS_KEPT, measurementPatch, savedRun } from '../../src/engine/measurements.js';
-import type { ReleaseState } from '../../src/engine/types.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const reading = (metric: string, i: number): MeasurementRecord => ({

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { Cluster } from '../../src/core/cluster.js';
+import type { ReleaseState } from '../../src/core/release.js';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { decide, drive } from '../../src/engine/reconciler.js';
 import { InMemoryRecordStore, patchCurrent, startRelease } from '../../src/engine/record.js';
 import { EventHub } from '../../src/engine/reporter.js';
 import { type Plan, type Step, StepFailure } from '../../src/engine/strategy.js';
-import type { ReleaseState } from '../../src/engine/types.js';
-import type { Cluster } from '../../src/kube/cluster.js';
 
 function release(patch: Partial<ReleaseState> = {}): ReleaseState {
   return {

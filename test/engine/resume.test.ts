@@ -5,13 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cluster } from '../../src/core/cluster.js';
+import type { ReleaseState } from '../../src/core/release.js';
 import { resume } from '../../src/engine/api.js';
 import { type LeaseObject, microTime } from '../../src/engine/lock.js';
 import { parseRecord, recordName } from '../../src/engine/record.js';
 import type { DeploymentLike } from '../../src/engine/rollout.js';
 import { registerStrategy } from '../../src/engine/strategy.js';
-import type { ReleaseState } from '../../src/engine/types.js';
-import type { Cluster } from '../../src/kube/cluster.js';
 import type { SimulatedCluster } from '../../src/sim/index.js';
 import { appConfig, appState, cluster, releaseTo, runOptions, startSim } from './sim.js';
 

@@ -3,15 +3,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KdeployConfigInput } from '../../src/config/schema.js';
+import type { Cluster } from '../../src/core/cluster.js';
+import { RELEASE_ANNOTATION } from '../../src/core/labels.js';
 import { type AppOptions, type ReleaseOptions, release } from '../../src/engine/api.js';
 import type { LeaseObject } from '../../src/engine/lock.js';
 import { parseRecord, recordName } from '../../src/engine/record.js';
-import { RELEASE_ANNOTATION } from '../../src/engine/rollout.js';
-import { Cluster } from '../../src/kube/cluster.js';
+import { KubeCluster } from '../../src/kube/cluster.js';
 import { selectContext } from '../../src/kube/kubeconfig.js';
 import { type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
 import { resourceByName } from '../../src/sim/resources.js';
-
 export const FAST_PODS = {
   startDelay: '50ms',
   readyDelay: '100ms',
@@ -41,7 +41,7 @@ export function appConfig(
 }
 
 export function cluster(sim: SimulatedCluster, namespace: string): Cluster {
-  return new Cluster(selectContext(sim.kubeConfig(), { namespace }));
+  return new KubeCluster(selectContext(sim.kubeConfig(), { namespace }));
 }
 
 /** Options every engine call in tests shares: the simulator, a short readiness budget and lease. */

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cluster, KubeError, loadKubeConfig, selectContext, type WatchEvent } from '../../src/kube/index.js';
+import type { Cluster, WatchEvent } from '../../src/core/cluster.js';
+import { KubeCluster, KubeError, loadKubeConfig, selectContext } from '../../src/kube/index.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
@@ -53,7 +54,7 @@ function clusterFor(url: string, namespace = 'shop'): Cluster {
     contexts: [{ name: 'ctx', cluster: 'c', user: 'u', namespace: 'from-context' }],
     currentContext: 'ctx',
   });
-  return new Cluster(selectContext(kc, { namespace }), { minTimeoutMs: 5, maxTimeoutMs: 20, retries: 3 });
+  return new KubeCluster(selectContext(kc, { namespace }), { minTimeoutMs: 5, maxTimeoutMs: 20, retries: 3 });
 }
 
 function json(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}) {

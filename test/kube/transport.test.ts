@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { WatchEvent } from '../../src/core/cluster.js';
 import { EksTokenSource, TOKEN_LIFETIME_MS } from '../../src/kube/eks-auth.js';
-import { Cluster, KubeError, selectContext, type Transport, type WatchEvent } from '../../src/kube/index.js';
+import { KubeCluster, KubeError, selectContext, type Transport } from '../../src/kube/index.js';
 import { nodeTransport } from '../../src/kube/transport-node.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -103,7 +104,7 @@ describe('nodeTransport over http', () => {
       auths.push(req.headers.authorization);
       json(res, 403, { kind: 'Status', reason: 'Forbidden', message: 'deployments is forbidden', code: 403 });
     });
-    const cluster = new Cluster({ transport: nodeTransport({ server: url }), namespace: 'shop' });
+    const cluster = new KubeCluster({ transport: nodeTransport({ server: url }), namespace: 'shop' });
     const err = await cluster
       .get({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' })
       .catch((e: unknown) => e);
@@ -206,7 +207,10 @@ describe('nodeTransport over https', () => {
       `TLS: the API server's certificate at ${url} is not trusted by the given certificate authority`,
     );
     // Cluster names the cluster and the call, and does not retry a certificate it will never trust.
-    const cluster = new Cluster({ transport: t, namespace: 'shop' }, { minTimeoutMs: 1, maxTimeoutMs: 2 });
+    const cluster = new KubeCluster(
+      { transport: t, namespace: 'shop' },
+      { minTimeoutMs: 1, maxTimeoutMs: 2 },
+    );
     await expect(cluster.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'x' })).rejects.toThrow(
       /cannot reach the cluster at https:\/\/127\.0\.0\.1:\d+ to get configmaps\/x in namespace shop: TLS/,
     );
@@ -275,7 +279,7 @@ describe.each(transports)('Cluster.watch over %s', (_name, transportFor) => {
         res.write(line({ type: 'MODIFIED', object: cm('a', '51') }));
       }
     });
-    const cluster = new Cluster({ transport: transportFor(url), namespace: 'shop' });
+    const cluster = new KubeCluster({ transport: transportFor(url), namespace: 'shop' });
     await cluster.watch<{ metadata: { name: string } }>(
       { apiVersion: 'v1', kind: 'ConfigMap' },
       (event) => {

@@ -7,8 +7,8 @@ import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler, type Engine, type HandlerOptions } from '../../lambda/create-handler.js';
 import { decodeToken } from '../../lambda/job.js';
+import type { ReleaseState } from '../../src/core/release.js';
 import type { AppOptions, ReleaseOptions, ReleaseResult } from '../../src/engine/api.js';
-import type { ReleaseState } from '../../src/engine/types.js';
 import { CodePipelineFake, type Invoke, type JobRun } from '../support/codepipeline-fake.js';
 
 const CONFIG = 'app: shop\nnamespace: web\nimage:\n  repository: registry.example.com/shop\n';

@@ -2,7 +2,7 @@
 // scenario serves an 8 % error rate for v2, so a step analysis or the background analysis must fail the
 // release and roll the canary back (weight 0 first).
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ReleaseEvent } from '../../src/engine/types.js';
+import type { ReleaseEvent } from '../../src/core/release.js';
 import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
 
 let b: Bed | undefined;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Router } from '../../src/core/ports.js';
+import type { ReleaseEvent } from '../../src/core/release.js';
 import { abort, promote, rollback } from '../../src/engine/api.js';
-import type { Router } from '../../src/engine/ports.js';
-import type { ReleaseEvent } from '../../src/engine/types.js';
 import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
 
 let b: Bed | undefined;

@@ -6,8 +6,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ReleaseEvent } from '../../src/core/release.js';
 import { abort, resume } from '../../src/engine/api.js';
-import type { ReleaseEvent } from '../../src/engine/types.js';
 import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
 
 let b: Bed | undefined;

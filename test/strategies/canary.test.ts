@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Router } from '../../src/engine/ports.js';
+import type { Router } from '../../src/core/ports.js';
 import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
 
 const steps = [

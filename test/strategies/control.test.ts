@@ -1,8 +1,8 @@
 // promote, promote --full, pause and abort acting through the release record while another "process"
 // (a second engine instance with its own lock identity) runs the release.
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ReleaseEvent } from '../../src/core/release.js';
 import { abort, pause, promote } from '../../src/engine/api.js';
-import type { ReleaseEvent } from '../../src/engine/types.js';
 import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
 
 let b: Bed | undefined;

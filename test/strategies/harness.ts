@@ -2,15 +2,15 @@
 // capacity watcher running for the whole test: the strategy tests' common ground.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'vitest';
+import type { Cluster } from '../../src/core/cluster.js';
+import type { Clock } from '../../src/core/ports.js';
+import type { StrategyKind } from '../../src/core/release.js';
 import { type ReleaseOptions, release } from '../../src/engine/api.js';
 import { RealClock, VirtualClock } from '../../src/engine/clock.js';
-import type { Clock } from '../../src/engine/ports.js';
-import type { StrategyKind } from '../../src/engine/types.js';
-import { Cluster } from '../../src/kube/cluster.js';
+import { KubeCluster } from '../../src/kube/cluster.js';
 import { selectContext } from '../../src/kube/kubeconfig.js';
 import { type ScenarioInput, type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
 import { CapacityWatcher } from '../support/capacity-watcher.js';
-
 export const START = Date.UTC(2026, 0, 1);
 
 export interface Bed {
@@ -49,7 +49,7 @@ export async function bed(
     : new VirtualClock({ start: START, autoAdvance: true, idleMs: 5 });
   const sim = await startSimulatedCluster({ clock, scenario });
   const kc = sim.kubeConfig();
-  const cluster = new Cluster(selectContext(kc, {}));
+  const cluster = new KubeCluster(selectContext(kc, {}));
   const app = (config as { app: string }).app;
   const replicas = (config as { replicas?: number }).replicas ?? 2;
   const b: Bed = {

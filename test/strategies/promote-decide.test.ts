@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { ReleaseState } from '../../src/core/release.js';
 import { decide } from '../../src/engine/reconciler.js';
-import type { ReleaseState } from '../../src/engine/types.js';
 
 // The engine's policy for promote, promote --full and pause (canary/blue-green waiting steps are skippable).
 function release(patch: Partial<ReleaseState> = {}): ReleaseState {

@@ -7,8 +7,7 @@
 // that are Ready and not terminating are counted. Any moment below `minReady`, once the app first reached
 // it, is a violation, recorded with what the Service selected.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Cluster } from '../../src/kube/cluster.js';
-import type { WatchEvent } from '../../src/kube/watch.js';
+import type { Cluster, WatchEvent } from '../../src/core/cluster.js';
 
 interface PodShape extends KubernetesObject {
   status?: { conditions?: { type: string; status: string }[] };

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/engine/ports.js';
+import type { Clock } from '../../src/core/ports.js';
 
 /** A clock whose sleeps return at once and move time forward; records every sleep for assertions. */
 export class SteppingClock implements Clock {

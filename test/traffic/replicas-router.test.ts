@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Cluster } from '../../src/kube/cluster.js';
+import type { Cluster } from '../../src/core/cluster.js';
 import { ReplicasRouter } from '../../src/traffic/replicas.js';
 
 /** An in-memory cluster of two Deployments whose pods become ready when `awaitReady` is called. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UnsupportedError } from '../../src/engine/ports.js';
-import type { Cluster } from '../../src/kube/cluster.js';
+import type { Cluster } from '../../src/core/cluster.js';
+import { UnsupportedError } from '../../src/core/ports.js';
 import { ServiceRouter } from '../../src/traffic/service.js';
 
 function fake() {

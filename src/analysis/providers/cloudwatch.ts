@@ -1,5 +1,5 @@
 import type { CloudWatchClient, MetricDataQuery, MetricDataResult } from '@aws-sdk/client-cloudwatch';
-import type { Measurement, MetricProvider, MetricVars } from '../../engine/ports.js';
+import type { Measurement, MetricProvider, MetricVars } from '../../core/ports.js';
 import { ProviderError, retryableStatus } from '../errors.js';
 import { type BoundProvider, type ProviderContext, systemClock } from '../registry.js';
 import { renderTemplate, verbatim } from '../template.js';

@@ -1,5 +1,5 @@
 import { JSONPath } from 'jsonpath-plus';
-import type { Measurement, MetricProvider, MetricVars } from '../../engine/ports.js';
+import type { Measurement, MetricProvider, MetricVars } from '../../core/ports.js';
 import { fetchFailure, httpFailure, ProviderError } from '../errors.js';
 import { type BoundProvider, type ProviderContext, systemClock } from '../registry.js';
 import { renderTemplate, urlComponent, verbatim } from '../template.js';

@@ -1,5 +1,5 @@
-import type { Measurement, MetricProvider, MetricVars } from '../../engine/ports.js';
-import { LABELS } from '../../manifests/view.js';
+import { LABELS } from '../../core/labels.js';
+import type { Measurement, MetricProvider, MetricVars } from '../../core/ports.js';
 import { ProviderError } from '../errors.js';
 import {
   type BoundProvider,

@@ -1,4 +1,4 @@
-import type { Measurement, MetricProvider, MetricVars } from '../../engine/ports.js';
+import type { Measurement, MetricProvider, MetricVars } from '../../core/ports.js';
 import { fetchFailure, httpFailure, ProviderError, retryableStatus } from '../errors.js';
 import { type AwsCredentials, type BoundProvider, type ProviderContext, systemClock } from '../registry.js';
 import { promqlString, renderTemplate } from '../template.js';

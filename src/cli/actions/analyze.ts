@@ -2,7 +2,7 @@ import { formatReplay, replayAnalysis } from '../../analysis/replay.js';
 import { parseDuration } from '../../config/duration-text.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadConfig } from '../../config/load.js';
-import type { MetricVars } from '../../engine/ports.js';
+import type { MetricVars } from '../../core/ports.js';
 import type { AnalyzeArgs } from '../commands/analyze.js';
 import { printWarnings } from '../console.js';
 

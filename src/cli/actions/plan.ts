@@ -3,6 +3,9 @@
 import type { ArgumentsCamelCase } from 'yargs';
 import { formatDuration } from '../../config/duration-text.js';
 import { loadConfig } from '../../config/load.js';
+import type { Cluster } from '../../core/cluster.js';
+import { LABELS } from '../../core/labels.js';
+import type { StrategyKind } from '../../core/release.js';
 import { RealClock } from '../../engine/clock.js';
 import {
   diffAgainstCluster,
@@ -10,10 +13,8 @@ import {
   planRelease,
   type ReleasePlan,
 } from '../../engine/plan-estimate.js';
-import type { StrategyKind } from '../../engine/types.js';
-import { Cluster } from '../../kube/cluster.js';
+import { KubeCluster } from '../../kube/cluster.js';
 import { loadKubeConfig } from '../../kube/kubeconfig.js';
-import { LABELS } from '../../manifests/view.js';
 import type { GlobalArgs } from '../args.js';
 import { printWarnings } from '../console.js';
 import { formatObjects } from '../output.js';
@@ -41,7 +42,7 @@ export async function run(args: Args): Promise<void> {
       namespace: args.namespace,
       configNamespace: config.namespace,
     });
-    cluster = new Cluster(access, { retries: 1, maxTimeoutMs: 1_000 });
+    cluster = new KubeCluster(access, { retries: 1, maxTimeoutMs: 1_000 });
   } catch (err) {
     diffSkipped = `no cluster: ${(err as Error).message}`;
   }

@@ -1,6 +1,8 @@
 // The CLI front end of the engine's operations: flags in, events rendered, exit code out. No deployment
 // logic lives here.
 import type { ArgumentsCamelCase } from 'yargs';
+import { ExitCode } from '../../core/exit-codes.js';
+import type { ReleaseEvent, StrategyKind } from '../../core/release.js';
 import {
   type AppOptions,
   abort,
@@ -14,8 +16,6 @@ import {
   status,
   watchStatus,
 } from '../../engine/api.js';
-import { ExitCode } from '../../engine/exit-codes.js';
-import type { ReleaseEvent, StrategyKind } from '../../engine/types.js';
 import type { GlobalArgs } from '../args.js';
 import { colorsFor } from '../console.js';
 import { CommandExit } from '../render/exit.js';

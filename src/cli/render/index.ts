@@ -1,7 +1,8 @@
 // Renderers for a release's events: a live view on a terminal, plain lines in a pipe, one JSON object per
 // line with -o ndjson, and the final result as one JSON document with -o json.
+
+import type { ReleaseEvent } from '../../core/release.js';
 import type { ReleaseResult } from '../../engine/api.js';
-import type { ReleaseEvent } from '../../engine/types.js';
 import type { OutputFormat } from '../args.js';
 import { describeEvent } from './describe.js';
 import { LiveView } from './tty.js';

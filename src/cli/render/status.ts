@@ -1,6 +1,7 @@
 // `kdeploy status` as text: the current release and step, versions, pods ready/desired, lock, recent events.
+
+import type { MeasurementRecord, ReleaseState } from '../../core/release.js';
 import type { StatusReport } from '../../engine/api.js';
-import type { MeasurementRecord, ReleaseState } from '../../engine/types.js';
 
 type Colors = {
   red(s: string): string;

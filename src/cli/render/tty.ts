@@ -1,8 +1,8 @@
 // The live view for a terminal: a few lines redrawn in place (step, version, pods ready/desired, elapsed,
 // the failure and its logs), with finished steps and notable events scrolled above it.
 import { createLogUpdate } from 'log-update';
+import type { Diagnosis, ReleaseEvent } from '../../core/release.js';
 import type { ReleaseResult } from '../../engine/api.js';
-import type { Diagnosis, ReleaseEvent } from '../../engine/types.js';
 import { describeEvent, formatElapsed } from './describe.js';
 
 type Colors = {

@@ -2,7 +2,7 @@
 // capacity (or reports Unschedulable the way kube-scheduler words it), and a kubelet that walks each pod
 // through its life on the injected Clock — Ready after the scenario's delays, or failing in its failure
 // mode with the container states, restart counts and events a real kubelet produces.
-import type { Clock } from '../../engine/ports.js';
+import type { Clock } from '../../core/ports.js';
 import type { SimApi } from '../api.js';
 import { badRequest, StatusError } from '../errors.js';
 import type { Random } from '../random.js';

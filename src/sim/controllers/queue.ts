@@ -1,7 +1,7 @@
 // A controller work queue on the injected Clock: keys are de-duplicated while waiting, processed one at a
 // time off the event loop (so a burst of store changes becomes one sync), and can be re-added after a delay
 // in clock time (readiness delays, progress deadlines and minReadySeconds all run in virtual time).
-import type { Clock } from '../../engine/ports.js';
+import type { Clock } from '../../core/ports.js';
 
 export class WorkQueue {
   private readonly waiting = new Set<string>();

@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReleaseEvent } from '../../../src/core/release.js';
 import { release } from '../../../src/engine/api.js';
-import type { ReleaseEvent } from '../../../src/engine/types.js';
 import { type SimulatedCluster, startSimulatedCluster } from '../../../src/sim/index.js';
 import { FAST_PODS } from '../../engine/sim.js';
 import { type Prometheus, startPrometheus, waitForQuery } from '../../support/prometheus.js';

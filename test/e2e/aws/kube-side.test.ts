@@ -10,7 +10,7 @@ import {
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routerSchema } from '../../../src/config/router-schema.js';
-import { Cluster, selectContext, statusOf } from '../../../src/kube/index.js';
+import { KubeCluster, selectContext, statusOf } from '../../../src/kube/index.js';
 import { type AwsRouterContext, createAwsRouter } from '../../../src/traffic/aws-routers.js';
 import { type Moto, startMoto } from '../../support/moto.js';
 import { testbedKubeConfig, useTestNamespace } from '../../testbed/namespace.js';
@@ -71,7 +71,7 @@ const region = 'eu-west-1';
 
 // Created as plain JSON: client-node's typed serializer drops `x-kubernetes-*` schema keys.
 async function ensureCrd(): Promise<void> {
-  const cluster = new Cluster(selectContext(kc));
+  const cluster = new KubeCluster(selectContext(kc));
   const path = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
   try {
     await cluster.request('POST', path, { body: TGB_CRD });
@@ -94,7 +94,7 @@ function context(): AwsRouterContext {
     app: 'shop',
     namespace: ns.name,
     clock: new SteppingClock(),
-    kube: new Cluster(selectContext(kc, { namespace: ns.name })),
+    kube: new KubeCluster(selectContext(kc, { namespace: ns.name })),
     services: { stable: 'shop-stable', canary: 'shop-canary', port: 80 },
     aws: { region, endpoint: moto.endpoint, credentials: moto.credentials },
   };

@@ -13,9 +13,9 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReleaseEvent } from '../../../src/core/release.js';
 import { abort, promote, type ReleaseRun, release } from '../../../src/engine/api.js';
-import type { ReleaseEvent } from '../../../src/engine/types.js';
-import { Cluster } from '../../../src/kube/cluster.js';
+import { KubeCluster } from '../../../src/kube/cluster.js';
 import { selectContext } from '../../../src/kube/kubeconfig.js';
 import { type Moto, startMoto } from '../../support/moto.js';
 import { testbedKubeConfig, useTestNamespace } from '../../testbed/namespace.js';
@@ -250,7 +250,7 @@ describe('blue/green releases over the route53 router (engine + real control pla
     // The third release goes to the idle colour (not onto the live one) and flips the pair back.
     expect((await bg('v3')).outcome).toBe('completed');
     expect(await records()).toEqual(first);
-    const apps = new Cluster(selectContext(testbedKubeConfig(), {}));
+    const apps = new KubeCluster(selectContext(testbedKubeConfig(), {}));
     const deployments = await apps.list<{
       metadata?: { name?: string };
       spec?: { replicas?: number; template?: { spec?: { containers?: { image?: string }[] } } };

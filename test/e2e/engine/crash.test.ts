@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { release } from '../../../src/engine/api.js';
 import { parseRecord, recordName } from '../../../src/engine/record.js';
-import { Cluster } from '../../../src/kube/cluster.js';
+import { KubeCluster } from '../../../src/kube/cluster.js';
 import { selectContext } from '../../../src/kube/kubeconfig.js';
 import { appState } from '../../engine/sim.js';
 import { killingProxy, runCli } from '../../support/kill-proxy.js';
@@ -82,7 +82,7 @@ async function tryKillPoint(k: number): Promise<{ killed: boolean; converged: bo
   } else if (first.code !== 0) {
     return { killed, converged: false, detail: `k=${k}: unkilled run exited ${first.code}: ${first.out}` };
   }
-  const c = new Cluster(selectContext(testbedKubeConfig(), { namespace }));
+  const c = new KubeCluster(selectContext(testbedKubeConfig(), { namespace }));
   const state = await appState(c, namespace);
   const current = parseRecord(
     await c.get({ apiVersion: 'v1', kind: 'ConfigMap', name: recordName('web'), namespace }),

@@ -5,7 +5,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { release } from '../../../src/engine/api.js';
 import { parseRecord, recordName } from '../../../src/engine/record.js';
-import { Cluster } from '../../../src/kube/cluster.js';
+import { KubeCluster } from '../../../src/kube/cluster.js';
 import { selectContext } from '../../../src/kube/kubeconfig.js';
 import { testbedKubeConfig, useTestNamespace } from '../../testbed/namespace.js';
 
@@ -34,7 +34,7 @@ type Dep = KubernetesObject & {
 };
 
 async function state() {
-  const c = new Cluster(selectContext(testbedKubeConfig(), { namespace: ns.name }));
+  const c = new KubeCluster(selectContext(testbedKubeConfig(), { namespace: ns.name }));
   const dep = await c.get<Dep>({
     apiVersion: 'apps/v1',
     kind: 'Deployment',

@@ -3,9 +3,9 @@
 // stages), with the same capacity watcher: any difference from the simulator is a simulator bug.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import type { StrategyKind } from '../../../src/core/release.js';
 import { release } from '../../../src/engine/api.js';
-import type { StrategyKind } from '../../../src/engine/types.js';
-import { Cluster } from '../../../src/kube/cluster.js';
+import { KubeCluster } from '../../../src/kube/cluster.js';
 import { selectContext } from '../../../src/kube/kubeconfig.js';
 import { CapacityWatcher } from '../../support/capacity-watcher.js';
 import { testbedKubeConfig, useTestNamespace } from '../../testbed/namespace.js';
@@ -23,7 +23,7 @@ function setup(prefix: string, strategy: object) {
     replicas: 2,
     strategy,
   });
-  const cluster = () => new Cluster(selectContext(testbedKubeConfig(), { namespace: ns.name }));
+  const cluster = () => new KubeCluster(selectContext(testbedKubeConfig(), { namespace: ns.name }));
   const run = (kind: StrategyKind, to: string) =>
     release({
       config: config(),

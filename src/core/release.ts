@@ -1,6 +1,6 @@
 // The release record's shapes and the engine's events. These are persisted as JSON in the cluster (release
 // record) and printed with `-o ndjson`, so fields are only ever added, never renamed.
-import type { AnalysisRunState } from '../analysis/run.js';
+import type { AnalysisRunState } from './analysis.js';
 import type { Weights } from './ports.js';
 
 export type StrategyKind = 'rolling' | 'bluegreen' | 'canary';
