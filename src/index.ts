@@ -2,6 +2,7 @@
 export { ConfigError, type ConfigIssue, formatIssue } from './config/errors.js';
 export { type LoadedConfig, type LoadOptions, loadConfig, parseConfig } from './config/load.js';
 export type { KdeployConfig, KdeployConfigInput, StrategyName } from './config/schema.js';
+export { RealClock, VirtualClock } from './core/clock.js';
 export { ExitCode } from './core/exit-codes.js';
 export type { Clock, MetricProvider, Router } from './core/ports.js';
 export type {
@@ -29,7 +30,6 @@ export {
   status,
   watchStatus,
 } from './engine/api.js';
-export { RealClock, VirtualClock } from './engine/clock.js';
 export {
   type Plan,
   registerStrategy,

@@ -2,12 +2,14 @@
 // and files, runs the engine through the library API, and translates the result: log groups per step,
 // `::error::` annotations, outputs in GITHUB_OUTPUT, a Markdown summary in GITHUB_STEP_SUMMARY, and
 // kdeploy's exit code as the step's.
+
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeEvent } from '../cli/render/describe.js';
+import { KdeployError } from '../core/errors.js';
 import { ExitCode, exitCodeOf } from '../core/exit-codes.js';
 import type { ReleaseEvent } from '../core/release.js';
+import { describeEvent } from '../views/describe.js';
 import { command, fileEntry, summaryMarkdown } from './workflow.js';
 
 const RELEASES = ['rolling', 'bluegreen', 'canary'] as const;
@@ -15,8 +17,11 @@ const COMMANDS = [...RELEASES, 'resume', 'abort', 'rollback'] as const;
 type Command = (typeof COMMANDS)[number];
 const ABORT_DONE = new Set<number>([ExitCode.Completed, ExitCode.Aborted, ExitCode.Failed]);
 
-class InputError extends Error {
-  readonly exitCode = ExitCode.BadInput;
+class InputError extends KdeployError {
+  override name = 'InputError';
+  constructor(message: string) {
+    super(message, ExitCode.BadInput, { kind: 'input' });
+  }
 }
 
 /** An input as the runner passes it: INPUT_<NAME upper-cased, spaces to _>; empty when not set. */

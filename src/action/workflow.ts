@@ -3,8 +3,8 @@
 // @actions/core (toolkit packages/core/src/command.ts), which kdeploy doesn't bundle: the toolkit pulls an
 // HTTP client in for OIDC, and this is all the Action needs of it.
 import { randomUUID } from 'node:crypto';
-import { describeEvent } from '../cli/render/describe.js';
 import type { ReleaseEvent } from '../core/release.js';
+import { describeEvent } from '../views/describe.js';
 
 const escapeData = (s: string) => s.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
 const escapeProperty = (s: string) => escapeData(s).replaceAll(':', '%3A').replaceAll(',', '%2C');

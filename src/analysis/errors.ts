@@ -1,16 +1,19 @@
+import { KdeployError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
+
 /**
  * A provider could not take a measurement. `retryable` says whether asking again can help (a timeout, a 503,
  * a dropped connection) or not (a PromQL syntax error, 403). Either way the measurement ends in the `error`
  * phase, which counts against consecutiveErrorLimit and never as a failed measurement.
  */
-export class ProviderError extends Error {
+export class ProviderError extends KdeployError {
   override name = 'ProviderError';
   constructor(
     message: string,
     readonly retryable: boolean,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message, ExitCode.Unreachable, { kind: 'provider', cause: options?.cause });
   }
 }
 

@@ -8,7 +8,7 @@
 // A failed or error verdict means roll back now; inconclusive means pause for a person. Every measurement
 // reaches onMeasurement with clock timestamps (startedAt/finishedAt) and the run state to persist; the state
 // is plain JSON and resumes with `state:`.
-export { checkCondition, evaluateCondition } from './condition.js';
+export { checkCondition, evaluateCondition } from '../config/condition.js';
 export { ProviderError } from './errors.js';
 export {
   type CanaryJudgeOptions,

@@ -1,5 +1,5 @@
+import { RealClock } from '../core/clock.js';
 import type { Clock, MetricProvider } from '../core/ports.js';
-import { RealClock } from '../engine/clock.js';
 
 // Providers register by name: the key under a metric's `provider:` in kdeploy.yaml (`prometheus:`,
 // `cloudwatch:` …). A third party adds one with `providers.register('datadog', factory)`; the built-in ones

@@ -1,3 +1,4 @@
+import { evaluateCondition } from '../config/condition.js';
 import type {
   AnalysisRunState,
   MeasurementPhase,
@@ -7,7 +8,6 @@ import type {
   MetricState,
   Verdict,
 } from '../core/analysis.js';
-import { evaluateCondition } from './condition.js';
 
 export type {
   AnalysisRunState,

@@ -1,8 +1,8 @@
 import pRetry from 'p-retry';
 import type { MetricConfig } from '../config/analysis-schema.js';
+import { checkCondition } from '../config/condition.js';
 import { ConfigError, type ConfigIssue, type ConfigPath } from '../config/errors.js';
 import type { Clock, MetricProvider, MetricVars } from '../core/ports.js';
-import { checkCondition } from './condition.js';
 import { isRetryable } from './errors.js';
 import { type Judgement, type JudgeThresholds, judgeCanary } from './judge.js';
 import { providers as builtInProviders, type ProviderContext, type ProviderRegistry } from './registry.js';

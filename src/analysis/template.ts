@@ -1,4 +1,6 @@
 import Handlebars from 'handlebars';
+import { KdeployError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import type { MetricVars } from '../core/ports.js';
 
 // Metric queries are Handlebars templates over the release's variables ({{app}}, {{canaryVersion}}, …).
@@ -17,8 +19,11 @@ function templateContext(vars: MetricVars, escapeValue: Escape): Record<string, 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 
 /** Thrown when a template can't render: a syntax error or a variable the release doesn't have. */
-export class TemplateError extends Error {
-  override name = 'TemplateError';
+export class QueryTemplateError extends KdeployError {
+  override name = 'QueryTemplateError';
+  constructor(message: string) {
+    super(message, ExitCode.BadInput, { kind: 'input' });
+  }
 }
 
 /** Renders a query template. `strict` makes an unknown or absent variable an error instead of an empty string. */
@@ -33,7 +38,7 @@ export function renderTemplate(template: string, vars: MetricVars, escapeValue: 
   } catch (err) {
     const missing = /"([^"]+)" not defined/.exec((err as Error).message);
     const known = Object.keys(templateContext(vars, String)).join(', ');
-    throw new TemplateError(
+    throw new QueryTemplateError(
       missing
         ? `{{${missing[1]}}} is not a variable of this release (variables: ${known})`
         : `cannot render template: ${(err as Error).message.split('\n')[0]}`,

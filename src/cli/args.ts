@@ -1,4 +1,6 @@
 // Flags every command accepts (DESIGN.md's CLI contract). Kept free of heavy imports: main.ts loads it at start-up.
+import { KdeployError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 
 export const OUTPUT_FORMATS = ['text', 'json', 'ndjson'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -15,16 +17,9 @@ export interface GlobalArgs {
 }
 
 /** Bad flags or a bad command line: exit 2. */
-export class UsageError extends Error {
+export class UsageError extends KdeployError {
   override name = 'UsageError';
-  readonly exitCode = 2;
-}
-
-/** A command that exists in the contract but whose issue hasn't landed yet. */
-export class NotImplementedError extends Error {
-  override name = 'NotImplementedError';
-  readonly exitCode = 2;
-  constructor(command: string) {
-    super(`\`kdeploy ${command}\` is not implemented yet`);
+  constructor(message: string) {
+    super(message, ExitCode.BadInput, { kind: 'input' });
   }
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { checkCondition } from '../analysis/condition.js';
+import { checkCondition } from './condition.js';
 import { duration } from './duration.js';
 
 // Analysis settings: metrics with their provider, query and conditions (src/analysis runs them). Conditions

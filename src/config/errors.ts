@@ -1,3 +1,4 @@
+import { KdeployError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 
 export type ConfigPath = readonly (string | number)[];
@@ -32,14 +33,15 @@ export function formatIssue(issue: ConfigIssue): string {
 }
 
 /** Bad configuration or flags. Carries every issue found, not just the first; exit code 2, nothing changed. */
-export class ConfigError extends Error {
+export class ConfigError extends KdeployError {
   override name = 'ConfigError';
-  readonly exitCode = ExitCode.BadInput;
   constructor(readonly issues: readonly ConfigIssue[]) {
     super(
       issues.length === 1
         ? formatIssue(issues[0]!)
         : `${issues.length} problems:\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`,
+      ExitCode.BadInput,
+      { kind: 'input' },
     );
   }
 }

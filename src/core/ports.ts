@@ -1,3 +1,7 @@
+import { KdeployError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
+import type { ReleaseEvent, ReleaseRecord } from './release.js';
+
 // The engine's ports: everything with an effect is injected through these small interfaces, so the
 // same engine runs against a real cluster, the simulated cluster in virtual time, and test doubles.
 
@@ -101,6 +105,28 @@ export interface MetricProvider {
 }
 
 /** Raised by a plugin asked to do something it can't; the message says what and why. */
-export class UnsupportedError extends Error {
+export class UnsupportedError extends KdeployError {
   override name = 'UnsupportedError';
+  constructor(message: string) {
+    super(message, ExitCode.BadInput, { kind: 'unsupported' });
+  }
 }
+
+/** Where the release record lives (a ConfigMap per app in the cluster; memory in tests). */
+export interface RecordStore {
+  read(): Promise<ReleaseRecord>;
+  /**
+   * Applies `change` to the freshest record and persists it; on a concurrent write it re-reads and applies
+   * `change` again, so `change` must be a pure function of its argument. Returning undefined writes nothing.
+   */
+  update(change: (record: ReleaseRecord) => ReleaseRecord | undefined): Promise<ReleaseRecord>;
+  /** Calls `onChange` with each new version of the record (and once with the current one) until the signal aborts. */
+  watch(onChange: (record: ReleaseRecord) => void, signal: AbortSignal): Promise<void>;
+}
+
+/** Where the engine's events go: a renderer, an onEvent callback, async iterators. */
+export interface Reporter {
+  emit(event: ReleaseEvent): void;
+}
+
+/** Events are kept for the result and for iterators that start late; a release emits a few hundred at most. */

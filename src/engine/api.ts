@@ -7,9 +7,10 @@ import { resolve as resolvePath } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { loadConfig, parseConfig } from '../config/load.js';
 import type { KdeployConfig } from '../config/schema.js';
+import { RealClock } from '../core/clock.js';
 import type { Cluster } from '../core/cluster.js';
 import { ExitCode } from '../core/exit-codes.js';
-import type { Clock, MetricProvider, Router } from '../core/ports.js';
+import type { Clock, MetricProvider, RecordStore, Router } from '../core/ports.js';
 import {
   isTerminal,
   type Outcome,
@@ -20,11 +21,10 @@ import {
 } from '../core/release.js';
 import { connectCluster } from '../kube/connect.js';
 import type { Transport } from '../kube/transport.js';
-import { RealClock } from './clock.js';
 import { diagnosePods } from './diagnose.js';
 import { decideLock, LeaseLock, type LeaseObject, LockedError, parseHolder } from './lock.js';
 import { type DriveResult, drive } from './reconciler.js';
-import { ConfigMapRecordStore, patchCurrent, type RecordStore, startRelease } from './record.js';
+import { ConfigMapRecordStore, patchCurrent, startRelease } from './record.js';
 import { EventHub } from './reporter.js';
 import { type DeploymentLike, type PodObject, versionOfTemplate } from './rollout.js';
 import { type EngineTuning, loadStrategy, type Plan } from './strategy.js';

@@ -3,6 +3,8 @@
 // the TTL, so an app is never locked forever (unlike Helm's stuck pending-upgrade).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Cluster } from '../core/cluster.js';
+import { KdeployError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import type { Clock } from '../core/ports.js';
 import { statusOf } from '../kube/errors.js';
 import { toMs } from './diagnose.js';
@@ -51,9 +53,8 @@ export function parseHolder(holder: string): { host: string; pid: number; releas
   return m ? { host: m[1] as string, pid: Number(m[2]), releaseId: m[3] as string } : undefined;
 }
 
-export class LockedError extends Error {
+export class LockedError extends KdeployError {
   override name = 'LockedError';
-  readonly exitCode = 6;
   constructor(
     readonly holder: string,
     readonly expiresInMs: number,
@@ -61,13 +62,17 @@ export class LockedError extends Error {
   ) {
     super(
       `app ${app} is locked by another release: ${holder} (its lease expires in ${Math.ceil(expiresInMs / 1000)}s unless renewed)`,
+      ExitCode.Locked,
     );
   }
 }
 
-/** The lease has another holder (or is gone): renewing can't help. */
-export class LeaseLostError extends Error {
-  override name = 'LeaseLostError';
+/** The lease has another holder (or is gone): renewing can't help, and the release must stop where it is. */
+export class LockLostError extends KdeployError {
+  override name = 'LockLostError';
+  constructor(message: string) {
+    super(message, ExitCode.Locked);
+  }
 }
 
 export interface LockOptions {
@@ -167,7 +172,7 @@ export class LeaseLock {
           await this.renew();
           heldUntil = renewedAt + ttlSeconds * 1000;
         } catch (err) {
-          if (err instanceof LeaseLostError || clock.now() + period >= heldUntil) throw err;
+          if (err instanceof LockLostError || clock.now() + period >= heldUntil) throw err;
         }
       }
     };
@@ -178,7 +183,7 @@ export class LeaseLock {
 
   private async renew(): Promise<void> {
     const now = this.opts.clock.now();
-    const lost = new LeaseLostError(`lost the lock kdeploy-${this.opts.app}: another process took it over`);
+    const lost = new LockLostError(`lost the lock kdeploy-${this.opts.app}: another process took it over`);
     const result = await this.cluster.mutate<LeaseObject>(this.ref, (lease) => {
       if (lease.spec?.holderIdentity !== this.opts.identity) throw lost;
       return { ...lease, spec: { ...lease.spec, renewTime: microTime(now) } };

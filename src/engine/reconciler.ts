@@ -3,10 +3,10 @@
 // and steps are idempotent, a process killed at any instant is continued by `resume` from the same step.
 import type { KdeployConfig } from '../config/schema.js';
 import type { Cluster } from '../core/cluster.js';
-import type { Clock, MetricProvider, Router } from '../core/ports.js';
+import type { Clock, MetricProvider, RecordStore, Reporter, Router } from '../core/ports.js';
 import { isTerminal, type Outcome, type ReleaseState, type TerminalPhase } from '../core/release.js';
-import { patchCurrent, type RecordStore } from './record.js';
-import type { Reporter } from './reporter.js';
+import { LockLostError } from './lock.js';
+import { patchCurrent } from './record.js';
 import { type EngineTuning, type Plan, type StepContext, type StepEvent, StepFailure } from './strategy.js';
 export type Decision =
   | { kind: 'run'; list: 'steps' | 'rollback'; index: number }
@@ -116,11 +116,6 @@ export class Interrupt extends Error {
       }[why],
     );
   }
-}
-
-export class LockLostError extends Error {
-  override name = 'LockLostError';
-  readonly exitCode = 6;
 }
 
 /** Runs the current release of the record to its end (or until paused/suspended). The caller holds the lock. */

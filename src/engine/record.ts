@@ -3,18 +3,8 @@
 // two processes (a running release and `kdeploy abort`) can write it at once without losing either change.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Cluster } from '../core/cluster.js';
+import type { RecordStore } from '../core/ports.js';
 import type { ReleaseRecord, ReleaseState } from '../core/release.js';
-export interface RecordStore {
-  read(): Promise<ReleaseRecord>;
-  /**
-   * Applies `change` to the freshest record and persists it; on a concurrent write it re-reads and applies
-   * `change` again, so `change` must be a pure function of its argument. Returning undefined writes nothing.
-   */
-  update(change: (record: ReleaseRecord) => ReleaseRecord | undefined): Promise<ReleaseRecord>;
-  /** Calls `onChange` with each new version of the record (and once with the current one) until the signal aborts. */
-  watch(onChange: (record: ReleaseRecord) => void, signal: AbortSignal): Promise<void>;
-}
-
 export const recordName = (app: string) => `kdeploy-${app}`;
 const EMPTY: ReleaseRecord = { current: null, history: [] };
 

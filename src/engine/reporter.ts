@@ -1,13 +1,8 @@
-// The Reporter port and the event hub behind it: the engine emits events; renderers (CLI), onEvent callbacks
+// The event hub behind the Reporter port: the engine emits events; renderers (CLI), onEvent callbacks
 // and async iterators (library) consume the same stream.
+import type { Reporter } from '../core/ports.js';
 import type { ReleaseEvent } from '../core/release.js';
 
-/** Distributes a release's events to a callback and any number of async iterators. */
-export interface Reporter {
-  emit(event: ReleaseEvent): void;
-}
-
-/** Events are kept for the result and for iterators that start late; a release emits a few hundred at most. */
 export class EventHub implements Reporter {
   readonly events: ReleaseEvent[] = [];
   private readonly listeners = new Set<(e: ReleaseEvent | null) => void>();

@@ -2,8 +2,11 @@
 // steps and the rollback steps that undo them. The engine runs any plan, records the step index before a
 // step acts and after it finishes, and re-runs the current step after a crash, so every step must be
 // idempotent: doing it twice has the effect of doing it once.
+
 import type { KdeployConfig } from '../config/schema.js';
 import type { Cluster } from '../core/cluster.js';
+import { KdeployError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import type { Clock, MetricProvider, Router } from '../core/ports.js';
 import type { Diagnosis, ReleaseEvent, ReleaseState, StrategyKind } from '../core/release.js';
 
@@ -66,13 +69,13 @@ export interface Strategy {
 }
 
 /** A step's verdict that the new version is bad: the engine rolls back and the release fails with this reason. */
-export class StepFailure extends Error {
+export class StepFailure extends KdeployError {
   override name = 'StepFailure';
   constructor(
     message: string,
     readonly diagnosis?: Diagnosis,
   ) {
-    super(message);
+    super(message, ExitCode.Failed, { kind: 'release' });
   }
 }
 

@@ -1,4 +1,4 @@
-import { toAwsRouterError } from '../traffic/aws-clients.js';
+import { toAwsError } from '../aws/errors.js';
 
 // EKS authentication without the aws CLI (the Lambda has none): the bearer token is "k8s-aws-v1." plus the
 // unpadded base64url of a presigned STS GetCallerIdentity URL whose signature covers the header
@@ -129,7 +129,7 @@ export async function eksEndpoint(options: EksAccessOptions): Promise<{ endpoint
       ...(options.credentials ? { credentials: options.credentials } : {}),
     });
     const out = await eks.send(new DescribeClusterCommand({ name: options.name })).catch((err: unknown) => {
-      throw toAwsRouterError(err, `eks:DescribeCluster ${options.name} in ${options.region} (cluster.eks)`);
+      throw toAwsError(err, `eks:DescribeCluster ${options.name} in ${options.region} (cluster.eks)`);
     });
     endpoint = out.cluster?.endpoint;
     caData ??= out.cluster?.certificateAuthority?.data;

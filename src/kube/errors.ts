@@ -1,6 +1,9 @@
 // Errors from cluster access, mapped to DESIGN.md's exit codes: 5 when the cluster is unreachable or a
 // verb is forbidden (state left safe), 2 for bad input such as an unknown kubeconfig context.
 
+import { KdeployError } from '../core/errors.js';
+import type { ExitCode } from '../core/exit-codes.js';
+
 /** What a request was doing, so an error can name the verb, resource and namespace. */
 export interface RequestTarget {
   verb: string;
@@ -14,7 +17,7 @@ export function describeTarget(t: RequestTarget): string {
   return `${t.verb} ${what}${t.namespace ? ` in namespace ${t.namespace}` : ''}`;
 }
 
-export class KubeError extends Error {
+export class KubeError extends KdeployError {
   override name = 'KubeError';
   constructor(
     message: string,
@@ -22,16 +25,17 @@ export class KubeError extends Error {
     readonly status: number,
     /** Kubernetes Status reason (NotFound, Conflict, AlreadyExists, Forbidden…), or the network error code. */
     readonly reason: string,
-    readonly exitCode: number,
+    exitCode: ExitCode,
     readonly target?: RequestTarget,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message, exitCode, { kind: 'kube', cause: options?.cause });
   }
 }
 
 export class KubeConfigError extends KubeError {
   override name = 'KubeConfigError';
+  override readonly kind = 'input';
   constructor(message: string) {
     super(message, 0, 'BadKubeconfig', 2);
   }

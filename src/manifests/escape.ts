@@ -1,4 +1,6 @@
 import Handlebars from 'handlebars';
+import { KdeployError } from '../core/errors.js';
+import { ExitCode } from '../core/exit-codes.js';
 import { yamlSafeJson } from './yaml-safe.js';
 
 // The only way a template may output a value: `{{q value}}` (one scalar) or `{{json value}}` (any value,
@@ -8,9 +10,12 @@ import { yamlSafeJson } from './yaml-safe.js';
 
 const ESCAPING_HELPERS = new Set(['q', 'json']);
 
-export class TemplateError extends Error {
+/** A manifest template that can't render or isn't safe: bad input, nothing changed. */
+export class TemplateError extends KdeployError {
   override name = 'TemplateError';
-  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message, ExitCode.BadInput, { kind: 'input' });
+  }
 }
 
 function helperError(helper: string, what: string, options: Handlebars.HelperOptions): TemplateError {

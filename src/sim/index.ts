@@ -24,8 +24,8 @@
 // pods are deleted at once (no graceful termination), server-side apply is a strategic merge without field
 // ownership, and list pagination is by offset rather than a consistent snapshot.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { RealClock, VirtualClock } from '../core/clock.js';
 import type { Clock } from '../core/ports.js';
-import { RealClock, VirtualClock } from '../engine/clock.js';
 import { SimApi } from './api.js';
 import { DeploymentController } from './controllers/deployment.js';
 import { EventRecorder } from './controllers/events.js';
@@ -43,7 +43,7 @@ import { fromLabelSelector, matchesLabels } from './selectors.js';
 import { SimServer } from './server.js';
 import { Store } from './store.js';
 
-export { RealClock, VirtualClock } from '../engine/clock.js';
+export { RealClock, VirtualClock } from '../core/clock.js';
 export type { SimApi } from './api.js';
 export type { FaultKind, FaultRule, Faults, Verb } from './faults.js';
 export {

@@ -1,5 +1,6 @@
 import type { ElasticLoadBalancingV2ClientConfig } from '@aws-sdk/client-elastic-load-balancing-v2';
 import pRetry from 'p-retry';
+import { AwsError, isRetryableAwsError, toAwsError } from '../aws/errors.js';
 import type { Clock } from '../core/ports.js';
 
 // Shared AWS plumbing for the routers: SDK clients that are imported only when a router first needs them
@@ -54,27 +55,6 @@ export function regionOfArn(arn: string): string | undefined {
   return arn.split(':')[3] || undefined;
 }
 
-// Error names AWS uses for "slow down" and "the previous change to this zone is still in flight".
-const THROTTLING = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'PriorRequestNotComplete',
-]);
-const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'TimeoutError']);
-
-/** Whether an AWS call is worth repeating: throttling, a 5xx, or a dropped connection. Never 4xx input errors. */
-export function isRetryableAwsError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const e = err as Error & { code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  if (THROTTLING.has(e.name) || e.$retryable) return true;
-  const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return true;
-  return NETWORK.has(e.code ?? e.name);
-}
-
 export interface RetryPolicy {
   /** Retries after the first attempt. */
   retries: number;
@@ -113,35 +93,13 @@ export function withAwsRetry<T>(
   });
 }
 
-/** An AWS-side failure with DESIGN.md's exit code: 2 config doesn't match AWS, 5 unreachable/forbidden, 1 failed. */
-export class AwsRouterError extends Error {
+/** An AWS-side failure of a router (the listener, rule, records or Ingress it was given). */
+export class AwsRouterError extends AwsError {
   override name = 'AwsRouterError';
-  constructor(
-    message: string,
-    readonly exitCode: 1 | 2 | 5,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
-
-const FORBIDDEN =
-  /AccessDenied|UnauthorizedOperation|InvalidClientTokenId|ExpiredToken|SignatureDoesNotMatch|UnrecognizedClient/;
-const NOT_FOUND = /NotFound|NoSuch/;
 
 /** Maps an SDK error onto an AwsRouterError whose message says which call failed and why. */
-export function toAwsRouterError(err: unknown, what: string): Error {
-  if (err instanceof AwsRouterError || (err as Error)?.name === 'AbortError') return err as Error;
-  const e = err as Error & { $metadata?: { httpStatusCode?: number } };
-  const msg = `${what}: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`;
-  if (FORBIDDEN.test(e?.name ?? '') || e?.name === 'CredentialsProviderError') {
-    return new AwsRouterError(`${msg} (check the AWS credentials and the IAM policy)`, 5, { cause: err });
-  }
-  if (NOT_FOUND.test(e?.name ?? '')) return new AwsRouterError(msg, 2, { cause: err });
-  if (isRetryableAwsError(err))
-    return new AwsRouterError(`${msg} (gave up after retries)`, 5, { cause: err });
-  return new AwsRouterError(msg, 1, { cause: err });
-}
+export const toAwsRouterError = (err: unknown, what: string): Error => toAwsError(err, what, AwsRouterError);
 
 /** One AWS call: retried per the policy, errors named after `what`. */
 export async function awsCall<T>(

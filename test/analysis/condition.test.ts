@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkCondition, evaluateCondition } from '../../src/analysis/condition.js';
+import { checkCondition, evaluateCondition } from '../../src/config/condition.js';
 
 describe('CEL conditions', () => {
   it('evaluates result, results and values with the helpers', () => {

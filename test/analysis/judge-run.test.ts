@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusProvider } from '../../src/analysis/providers/prometheus.js';
 import type { MeasurementRecord } from '../../src/analysis/run.js';
 import { JUDGE_METRIC, type MetricDefinition, runAnalysis } from '../../src/analysis/runner.js';
+import { VirtualClock } from '../../src/core/clock.js';
 import type { MetricVars } from '../../src/core/ports.js';
-import { VirtualClock } from '../../src/engine/clock.js';
 import { type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
 import { resourceByName } from '../../src/sim/resources.js';
 

@@ -9,8 +9,8 @@ import {
   runAnalysis,
 } from '../../src/analysis/runner.js';
 import { ConfigError } from '../../src/config/errors.js';
+import { VirtualClock } from '../../src/core/clock.js';
 import type { MetricProvider, MetricVars } from '../../src/core/ports.js';
-import { VirtualClock } from '../../src/engine/clock.js';
 import { startServer } from './http-server.js';
 
 const vars: MetricVars = { app: 'checkout', namespace: 'shop', stableVersion: 'v1', canaryVersion: 'v2' };

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/clock.js';
 import type { ReleaseState } from '../../src/core/release.js';
 import { rollbackTarget } from '../../src/engine/api.js';
-import { VirtualClock } from '../../src/engine/clock.js';
 import {
   decideLock,
   LeaseLock,
-  LeaseLostError,
   type LeaseObject,
+  LockLostError,
   microTime,
   parseHolder,
 } from '../../src/engine/lock.js';
@@ -127,7 +127,7 @@ describe('LeaseLock renewal', () => {
     lease.spec = { ...lease.spec, holderIdentity: 'someone-else' };
     await clock.advance(5000);
     expect(lost).toHaveLength(1);
-    expect(lost[0]).toBeInstanceOf(LeaseLostError);
+    expect(lost[0]).toBeInstanceOf(LockLostError);
   });
 
   it('reports the lock lost when renewals keep failing until the lease would lapse', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/clock.js';
 import type { Cluster } from '../../src/core/cluster.js';
 import type { ReleaseState } from '../../src/core/release.js';
-import { VirtualClock } from '../../src/engine/clock.js';
 import { decide, drive } from '../../src/engine/reconciler.js';
 import { InMemoryRecordStore, patchCurrent, startRelease } from '../../src/engine/record.js';
 import { EventHub } from '../../src/engine/reporter.js';

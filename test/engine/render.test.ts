@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { describeEvent, formatElapsed } from '../../src/cli/render/describe.js';
 import { createRenderer } from '../../src/cli/render/index.js';
 import { formatStatus } from '../../src/cli/render/status.js';
 import type { ReleaseEvent } from '../../src/core/release.js';
 import type { StatusReport } from '../../src/engine/api.js';
+import { describeEvent, formatElapsed } from '../../src/views/describe.js';
 
 const plain = {
   red: (s: string) => s,

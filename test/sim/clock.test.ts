@@ -1,5 +1,5 @@
 import { describe, expect, test, vi } from 'vitest';
-import { RealClock, VirtualClock } from '../../src/engine/clock.js';
+import { RealClock, VirtualClock } from '../../src/core/clock.js';
 
 describe('VirtualClock', () => {
   test('advance fires timers in due order, ties in creation order, and timers set by timers', async () => {

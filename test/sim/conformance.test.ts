@@ -2,7 +2,7 @@
 // its own namespace of one cluster — the same way test/e2e/conformance.test.ts runs them on a real one.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { VirtualClock } from '../../src/engine/clock.js';
+import { VirtualClock } from '../../src/core/clock.js';
 import { type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
 import { scenarios } from '../conformance/scenarios.js';
 

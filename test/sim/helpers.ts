@@ -1,7 +1,7 @@
 // Shared helpers for the simulator tests: a cluster in manual virtual time, client-node API clients, and
 // a deployment manifest.
 import { AppsV1Api, CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
-import { VirtualClock } from '../../src/engine/clock.js';
+import { VirtualClock } from '../../src/core/clock.js';
 import { type ScenarioInput, type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
 
 export const START = Date.UTC(2026, 0, 1);

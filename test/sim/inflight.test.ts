@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fetch } from 'undici';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { VirtualClock } from '../../src/engine/clock.js';
+import { VirtualClock } from '../../src/core/clock.js';
 import { nodeTransport } from '../../src/kube/transport-node.js';
 import { trackRequests } from '../../src/sim/inflight.js';
 

@@ -2,7 +2,7 @@
 // timeoutSeconds in clock time, and client-node's informer recovering from a dropped watch and a 410.
 import { makeInformer, type V1ConfigMap, Watch } from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from 'vitest';
-import { VirtualClock } from '../../src/engine/clock.js';
+import { VirtualClock } from '../../src/core/clock.js';
 import { type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
 import { cluster, START, type TestCluster } from './helpers.js';
 

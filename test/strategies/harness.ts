@@ -2,11 +2,11 @@
 // capacity watcher running for the whole test: the strategy tests' common ground.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'vitest';
+import { RealClock, VirtualClock } from '../../src/core/clock.js';
 import type { Cluster } from '../../src/core/cluster.js';
 import type { Clock } from '../../src/core/ports.js';
 import type { StrategyKind } from '../../src/core/release.js';
 import { type ReleaseOptions, release } from '../../src/engine/api.js';
-import { RealClock, VirtualClock } from '../../src/engine/clock.js';
 import { KubeCluster } from '../../src/kube/cluster.js';
 import { selectContext } from '../../src/kube/kubeconfig.js';
 import { type ScenarioInput, type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
-import { RealClock } from '../../src/engine/clock.js';
+import { RealClock } from '../../src/core/clock.js';
 import { diffAgainstCluster, diffObjects, planRelease } from '../../src/engine/plan-estimate.js';
 import { appConfig, type Bed, bed } from './harness.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { isRetryableAwsError } from '../../src/aws/errors.js';
 import {
   AwsRouterError,
   awsCall,
   backoffMs,
-  isRetryableAwsError,
   pollUntil,
   type RetryPolicy,
   toAwsRouterError,

@@ -3,10 +3,10 @@
 import type { ArgumentsCamelCase } from 'yargs';
 import { formatDuration } from '../../config/duration-text.js';
 import { loadConfig } from '../../config/load.js';
+import { RealClock } from '../../core/clock.js';
 import type { Cluster } from '../../core/cluster.js';
 import { LABELS } from '../../core/labels.js';
 import type { StrategyKind } from '../../core/release.js';
-import { RealClock } from '../../engine/clock.js';
 import {
   diffAgainstCluster,
   type PlannedStep,

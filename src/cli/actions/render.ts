@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import type { KdeployConfig } from '../../config/schema.js';
-import { RealClock } from '../../engine/clock.js';
+import { RealClock } from '../../core/clock.js';
 import { renderManifests } from '../../manifests/render.js';
 import type { RenderArgs } from '../commands/render.js';
 import { printWarnings } from '../console.js';

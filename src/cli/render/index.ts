@@ -3,8 +3,8 @@
 
 import type { ReleaseEvent } from '../../core/release.js';
 import type { ReleaseResult } from '../../engine/api.js';
+import { describeEvent } from '../../views/describe.js';
 import type { OutputFormat } from '../args.js';
-import { describeEvent } from './describe.js';
 import { LiveView } from './tty.js';
 
 export interface Renderer {

@@ -3,7 +3,7 @@
 import { createLogUpdate } from 'log-update';
 import type { Diagnosis, ReleaseEvent } from '../../core/release.js';
 import type { ReleaseResult } from '../../engine/api.js';
-import { describeEvent, formatElapsed } from './describe.js';
+import { describeEvent, formatElapsed } from '../../views/describe.js';
 
 type Colors = {
   red(s: string): string;

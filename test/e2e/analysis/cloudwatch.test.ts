@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCloudWatch } from '../../../src/analysis/providers/cloudwatch.js';
 import { replayAnalysis } from '../../../src/analysis/replay.js';
 import { type MetricDefinition, runAnalysis } from '../../../src/analysis/runner.js';
+import { RealClock } from '../../../src/core/clock.js';
 import type { MetricVars } from '../../../src/core/ports.js';
-import { RealClock } from '../../../src/engine/clock.js';
 import { type Moto, startMoto } from '../../support/moto.js';
 
 // The cloudwatch provider against moto's server: ALB-style metrics fed with PutMetricData, read back with

@@ -3,8 +3,8 @@ import { judgeCanary } from '../../../src/analysis/judge.js';
 import { PrometheusProvider } from '../../../src/analysis/providers/prometheus.js';
 import type { MeasurementRecord } from '../../../src/analysis/run.js';
 import { type MetricDefinition, prepareMetrics, runAnalysis } from '../../../src/analysis/runner.js';
+import { RealClock } from '../../../src/core/clock.js';
 import type { MetricVars } from '../../../src/core/ports.js';
-import { RealClock } from '../../../src/engine/clock.js';
 import { type Prometheus, startPrometheus, waitForQuery } from '../../support/prometheus.js';
 import { startTestExporter, type TestExporter } from '../../support/test-exporter.js';
 

@@ -1,5 +1,5 @@
 // One line of text per release event, shared by the plain renderer and the live view's log. Pure.
-import type { ReleaseEvent } from '../../core/release.js';
+import type { ReleaseEvent } from '../core/release.js';
 
 export function formatElapsed(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

@@ -1,7 +1,7 @@
 // Clocks for the Clock port. RealClock is wall time (CLI, `demo`). VirtualClock is time that only moves when
 // told to (tests) or, in auto-advance mode, jumps straight to the next timer whenever the process is idle, so
 // a 30-minute canary (`simulate`) rehearses in well under a second with every timer firing in order.
-import type { Clock } from '../core/ports.js';
+import type { Clock } from './ports.js';
 
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
