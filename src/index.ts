@@ -1,7 +1,13 @@
 // The kdeploy library API: `import { release, resume, abort, rollback, status } from 'kdeploy'`. See README "Library API".
+// A composition root: importing it registers the built-in strategies.
+import { registerBuiltinStrategies } from '../strategies/index.js';
+
+registerBuiltinStrategies();
+
 export { ConfigError, type ConfigIssue, formatIssue } from './config/errors.js';
 export { type LoadedConfig, type LoadOptions, loadConfig, parseConfig } from './config/load.js';
-export type { KdeployConfig, KdeployConfigInput, StrategyName } from './config/schema.js';
+export type { KdeployConfig, KdeployConfigInput } from './config/schema.js';
+export type { ConfigSection } from './config/section.js';
 export {
   type AppOptions,
   abort,
@@ -29,6 +35,8 @@ export {
   type StepContext,
   StepFailure,
   type Strategy,
+  strategies,
+  strategySections,
 } from './engine/strategy.js';
 export type {
   Diagnosis,
@@ -36,6 +44,8 @@ export type {
   ReleaseEvent,
   ReleaseState,
   StrategyKind,
+  /** @deprecated a strategy name is any registered one: StrategyKind. */
+  StrategyKind as StrategyName,
   VersionRef,
 } from './engine/types.js';
 export { type Manifest, type RenderOptions, renderManifests, renderYaml } from './manifests/render.js';

@@ -19,7 +19,7 @@ import { type DriveResult, drive } from './reconciler.js';
 import { ConfigMapRecordStore, patchCurrent, type RecordStore, startRelease } from './record.js';
 import { EventHub } from './reporter.js';
 import { type DeploymentLike, type PodObject, versionOfTemplate } from './rollout.js';
-import { type EngineTuning, loadStrategy, type Plan } from './strategy.js';
+import { type EngineTuning, loadStrategy, type Plan, strategySections } from './strategy.js';
 import {
   isTerminal,
   type Outcome,
@@ -141,9 +141,10 @@ interface Session {
 }
 
 async function readConfig(config: string | object, to?: string, namespace?: string) {
+  const sections = await strategySections();
   return typeof config === 'string'
-    ? loadConfig({ file: config, to, namespace })
-    : parseConfig(JSON.stringify(config), { file: '<config object>', to, namespace });
+    ? loadConfig({ file: config, to, namespace, sections })
+    : parseConfig(JSON.stringify(config), { file: '<config object>', to, namespace, sections });
 }
 
 function connect(

@@ -10,7 +10,7 @@ import {
   planRelease,
   type ReleasePlan,
 } from '../../engine/plan-estimate.js';
-import type { StrategyKind } from '../../engine/types.js';
+import { strategySections } from '../../engine/strategy.js';
 import { Cluster } from '../../kube/cluster.js';
 import { loadKubeConfig } from '../../kube/kubeconfig.js';
 import { LABELS } from '../../manifests/view.js';
@@ -23,12 +23,13 @@ type Args = ArgumentsCamelCase<GlobalArgs & { to?: string; strategy: string }>;
 export async function run(args: Args): Promise<void> {
   const { config, image, warnings } = await loadConfig({
     file: args.file,
+    sections: await strategySections(),
     to: args.to,
     namespace: args.namespace,
     purpose: 'release',
   });
   printWarnings(args, warnings);
-  const strategy = args.strategy as StrategyKind;
+  const { strategy } = args;
   const to = { version: image!.version, image: image!.image };
 
   // The cluster is optional: without one (or when it doesn't answer) the plan has no diff.
