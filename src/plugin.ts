@@ -3,6 +3,9 @@
 // library entry, `kdeploy`). See README "Plugins". A plugin module's default (or `register`) export receives
 // this module when kdeploy.yaml lists it under `plugins:`.
 
+// The zod that validates kdeploy.yaml, for a plugin's config section: schemas from another copy of zod
+// would mix two validators in one schema.
+export * as z from 'zod';
 export {
   applyDeployment,
   awaitDeployment,
@@ -12,8 +15,11 @@ export {
   stampedTemplate,
 } from '../strategies/progressive.js';
 export { type ProviderFactory, providers } from './analysis/registry.js';
+export { analysisRefSchema } from './config/analysis-schema.js';
 export { analysisRefProblems } from './config/checks.js';
+export { duration } from './config/duration.js';
 export type { ConfigPath } from './config/errors.js';
+export { type RouterConfig, routerSchema } from './config/router-schema.js';
 export type { KdeployConfig, StrategySectionSchemas } from './config/schema.js';
 export type { CheckResult, ConfigProblem, ConfigSection } from './config/section.js';
 export type { Clock, MetricProvider, Router, RouterCapabilities, Weights } from './engine/ports.js';

@@ -10,25 +10,17 @@ import { ConfigError } from '../config/errors.js';
 
 const loaded = new Set<string>();
 
-/** The `plugins:` list of a config file; none when the file is missing or has none (validation comes later). */
-async function pluginList(path: string): Promise<string[]> {
+/** The `plugins:` list of a config file; none when the file is missing or has none. */
+async function pluginsOf(path: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    return [];
+    return []; // loadConfig reports an unreadable file
   }
-  // A cheap look before the file is validated: only the key, not the whole schema.
+  // A cheap look first, so a config without plugins never loads the YAML parser here.
   if (!/^plugins\s*:/m.test(text)) return [];
-  const { parse } = await import('yaml');
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch {
-    return []; // loadConfig reports the YAML error with its position
-  }
-  const list = (doc as { plugins?: unknown } | null)?.plugins;
-  return Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string' && p !== '') : [];
+  return (await import('../config/plugin-list.js')).pluginList(text);
 }
 
 /** Where a plugin specifier points: a path relative to the config's folder, or a package installed from there. */
@@ -61,6 +53,6 @@ async function register(specifier: string, index: number, file: string, base: st
 export async function usePlugins(file: string, cwd = process.cwd()): Promise<void> {
   const path = resolve(cwd, file);
   const base = dirname(path);
-  const list = await pluginList(path);
+  const list = await pluginsOf(path);
   for (const [i, specifier] of list.entries()) await register(specifier, i, file, base);
 }

@@ -3,12 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import * as z from 'zod';
+import { duration } from '../../src/config/duration.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { type LoadOptions, loadConfig, parseConfig } from '../../src/config/load.js';
+import type { ConfigSection } from '../../src/config/section.js';
 import { NOT_SUPPORTED_YET } from '../../src/config/support.js';
 import { sections } from '../support/sections.js';
 
-type Options = Omit<LoadOptions, 'sections'>;
+type Options = Omit<LoadOptions, 'sections'> & Partial<Pick<LoadOptions, 'sections'>>;
 const parse = (text: string, options: Options = {}) => parseConfig(text, { sections, ...options });
 const load = (options: Options) => loadConfig({ sections, ...options });
 
@@ -405,4 +408,59 @@ describe('feature gates (not supported yet)', () => {
       else expect(() => parse(text, { purpose: 'render' })).not.toThrow();
     },
   );
+});
+
+describe("a plugin's config section", () => {
+  // What a plugin strategy registers: its own schema and cross-field check under `strategy.recreate`.
+  const recreate: ConfigSection = {
+    key: 'recreate',
+    schema: z
+      .strictObject({ gracePeriod: duration.prefault('5s'), drain: z.boolean().default(true) })
+      .prefault({}),
+    check: (config) => {
+      const { gracePeriod } = (config.strategy as Record<string, unknown>).recreate as {
+        gracePeriod: number;
+      };
+      return {
+        errors:
+          gracePeriod > 60_000
+            ? [{ path: ['strategy', 'recreate', 'gracePeriod'], message: 'at most 1m' }]
+            : [],
+        warnings: [],
+      };
+    },
+  };
+  const withPlugin = (text: string) => problems(text, { sections: [...sections, recreate] });
+
+  it('is validated by its own schema, with defaults, next to the built-in sections', () => {
+    const { config } = parseConfig(`${BASE}strategy: { recreate: { drain: false } }`, {
+      sections: [...sections, recreate],
+    });
+    expect((config.strategy as Record<string, unknown>).recreate).toEqual({
+      gracePeriod: 5000,
+      drain: false,
+    });
+    expect(config.strategy.canary.baseline).toBe(false);
+  });
+
+  it('reports its problems with file:line:col, "did you mean" and its own check', () => {
+    expect(withPlugin(`${BASE}strategy:\n  recreate: { gracePeriod: soon }\n`)).toMatch(
+      /kdeploy\.yaml:4:\d+: strategy\.recreate\.gracePeriod: expected a duration/,
+    );
+    expect(withPlugin(`${BASE}strategy:\n  recreate: { drainn: true }\n`)).toMatch(
+      /kdeploy\.yaml:4:\d+: strategy\.recreate\.drainn: unknown key; did you mean "drain"\? allowed keys: gracePeriod, drain/,
+    );
+    expect(withPlugin(`${BASE}strategy:\n  recreat: {}\n`)).toMatch(
+      /strategy\.recreat: unknown key; did you mean "recreate"\? allowed keys: rolling, bluegreen, canary, recreate/,
+    );
+    expect(withPlugin(`${BASE}strategy:\n  recreate: { gracePeriod: 2m }\n`)).toMatch(
+      /kdeploy\.yaml:4:\d+: strategy\.recreate\.gracePeriod: at most 1m/,
+    );
+  });
+
+  it('is an unknown key when its strategy is not registered', () => {
+    expect(problems(`${BASE}strategy: { recreate: {} }`)).toMatch(
+      /allowed keys: rolling, bluegreen, canary$/m,
+    );
+  });
 });
