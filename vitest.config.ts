@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // and the local servers a test starts itself. The real control plane runs in vitest.e2e.config.ts.
 export default defineConfig({
   test: {
+    setupFiles: ['test/support/builtins.ts'],
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
     testTimeout: 30_000,

@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Files run one at a time: they share one control plane on 2 cores, and each test gets its own namespace.
 export default defineConfig({
   test: {
+    setupFiles: ['test/support/builtins.ts'],
     include: ['test/e2e/**/*.test.ts'],
     globalSetup: ['test/testbed/global-setup.ts'],
     fileParallelism: false,

@@ -14,6 +14,8 @@ import type {
   ReleaseResult,
   StatusReport,
 } from '../src/engine/api.js';
+import { strategySections } from '../src/engine/strategy.js';
+import { registerBuiltinStrategies } from '../strategies/index.js';
 import {
   chooseArtifact,
   extractArtifact,
@@ -95,6 +97,8 @@ function messageOf(err: unknown): string {
 }
 
 export function createHandler(options: HandlerOptions = {}): JobHandler {
+  // The Lambda is a composition root: the built-in strategies are registered here.
+  registerBuiltinStrategies();
   const log = options.log ?? ((line: string) => console.log(line));
   const margin = options.safetyMarginMs ?? DEFAULT_MARGIN_MS;
   const readObject = s3ObjectReader({ region: options.region, ...options.s3 });
@@ -248,7 +252,12 @@ export function createHandler(options: HandlerOptions = {}): JobHandler {
       ]);
     }
     const configPath = join(extracted.dir, params.config);
-    const loaded = await loadConfig({ file: configPath, to, namespace: params.namespace });
+    const loaded = await loadConfig({
+      file: configPath,
+      to,
+      namespace: params.namespace,
+      sections: await strategySections(),
+    });
     if (params.app && params.app !== loaded.config.app) {
       throw new ConfigError([
         {

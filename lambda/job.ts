@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { ConfigError } from '../src/config/errors.js';
 import { describeIssues } from '../src/config/zod-issues.js';
 import { ExitCode, exitCodeOf } from '../src/core/exit-codes.js';
+import { strategies } from '../src/engine/strategy.js';
 
 export interface S3Location {
   bucketName: string;
@@ -89,7 +90,10 @@ const clusterParams = z
   });
 
 export const userParametersSchema = z.strictObject({
-  strategy: z.enum(['rolling', 'bluegreen', 'canary']),
+  strategy: z.string().superRefine((value, ctx) => {
+    if (!strategies.has(value))
+      ctx.addIssue({ code: 'custom', message: `expected a registered strategy ${strategies.known(value)}` });
+  }),
   app: name
     .optional()
     .describe("Must match the config's app when given: guards against a mis-wired pipeline"),

@@ -10,6 +10,8 @@ import { build } from 'esbuild';
 const entries = {
   cli: 'src/cli/main.ts',
   index: 'src/index.ts',
+  // kdeploy/plugin: in the same build as the CLI and the library, so all three share one registry of each kind.
+  plugin: 'src/plugin.ts',
 };
 if (existsSync('src/action/main.ts')) entries.action = 'src/action/main.ts';
 

@@ -1,7 +1,13 @@
 // The kdeploy library API: `import { release, resume, abort, rollback, status } from 'kdeploy'`. See README "Library API".
+// A composition root: importing it registers the built-in strategies.
+import { registerBuiltinStrategies } from '../strategies/index.js';
+
+registerBuiltinStrategies();
+
 export { ConfigError, type ConfigIssue, formatIssue } from './config/errors.js';
 export { type LoadedConfig, type LoadOptions, loadConfig, parseConfig } from './config/load.js';
-export type { KdeployConfig, KdeployConfigInput, StrategyName } from './config/schema.js';
+export type { KdeployConfig, KdeployConfigInput } from './config/schema.js';
+export type { ConfigSection } from './config/section.js';
 export { RealClock, VirtualClock } from './core/clock.js';
 export { ExitCode } from './core/exit-codes.js';
 export type { Clock, MetricProvider, Router } from './core/ports.js';
@@ -11,6 +17,8 @@ export type {
   ReleaseEvent,
   ReleaseState,
   StrategyKind,
+  /** @deprecated a strategy name is any registered one: StrategyKind. */
+  StrategyKind as StrategyName,
   VersionRef,
 } from './core/release.js';
 export {
@@ -37,6 +45,8 @@ export {
   type StepContext,
   StepFailure,
   type Strategy,
+  strategies,
+  strategySections,
 } from './engine/strategy.js';
 export { type Manifest, type RenderOptions, renderManifests, renderYaml } from './manifests/render.js';
 export type { Variant } from './manifests/view.js';

@@ -28,6 +28,7 @@ import {
 import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.js';
 import type { Manifest } from '../src/manifests/render.js';
 import type { RoutedServices } from '../src/traffic/aws-routers.js';
+import { bluegreenSection } from './config/bluegreen.js';
 import {
   anyTemplateTarget,
   applyDeployment,
@@ -370,6 +371,7 @@ function analysisStep(
 
 export const bluegreen: Strategy = {
   name: 'bluegreen',
+  configSection: bluegreenSection,
   plan(config, release): Plan {
     const bg = config.strategy.bluegreen;
     // `kdeploy rollback` goes back to a version that already ran: no analysis, no wait for promote.

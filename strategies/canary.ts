@@ -30,7 +30,7 @@
 // writes carries its id (kdeploy.dev/release), and each step checks the cluster before acting.
 
 import { formatDuration } from '../src/config/duration-text.js';
-import type { CanaryStep, KdeployConfig } from '../src/config/schema.js';
+import type { KdeployConfig } from '../src/config/schema.js';
 import { LABELS } from '../src/core/labels.js';
 import type { Router } from '../src/core/ports.js';
 import type { ReleaseState } from '../src/core/release.js';
@@ -44,6 +44,7 @@ import type { Plan, Step, StepContext, StepResult, Strategy } from '../src/engin
 import type { Manifest } from '../src/manifests/render.js';
 import type { RoutedServices } from '../src/traffic/aws-routers.js';
 import { canaryPodsForWeight } from '../src/traffic/weights.js';
+import { type CanaryStep, canarySection } from './config/canary.js';
 import {
   anyTemplateTarget,
   applyDeployment,
@@ -456,6 +457,7 @@ const abortWeight: Step = {
 
 export const canary: Strategy = {
   name: 'canary',
+  configSection: canarySection,
   plan(config): Plan {
     return {
       steps: [

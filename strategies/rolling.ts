@@ -18,6 +18,7 @@ import {
 import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.js';
 import { statusOf } from '../src/kube/errors.js';
 import { type Manifest, renderManifests } from '../src/manifests/render.js';
+import { rollingSection } from './config/rolling.js';
 import { withBackgroundAnalysis } from './progressive.js';
 
 /** What the release remembers about the cluster before it changed anything. */
@@ -218,6 +219,7 @@ const awaitOldVersion: Step = {
 
 export const rolling: Strategy = {
   name: 'rolling',
+  configSection: rollingSection,
   plan(): Plan {
     return {
       steps: [adopt, ensureService, updateTemplate, awaitNewVersion],

@@ -6,15 +6,19 @@
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { registerBuiltinStrategies } from '../../strategies/index.js';
+import { didYouMean } from '../config/suggest.js';
 import { KdeployError } from '../core/errors.js';
 import { ExitCode, exitCodeOf } from '../core/exit-codes.js';
 import type { ReleaseEvent } from '../core/release.js';
+import { strategies } from '../engine/strategy.js';
 import { describeEvent } from '../views/describe.js';
 import { command, fileEntry, summaryMarkdown } from './workflow.js';
 
-const RELEASES = ['rolling', 'bluegreen', 'canary'] as const;
-const COMMANDS = [...RELEASES, 'resume', 'abort', 'rollback'] as const;
-type Command = (typeof COMMANDS)[number];
+/** Besides a release with any registered strategy (`command: canary`). */
+const OPERATIONS = ['resume', 'abort', 'rollback'] as const;
+type Operation = (typeof OPERATIONS)[number];
+const isOperation = (cmd: string): cmd is Operation => (OPERATIONS as readonly string[]).includes(cmd);
 const ABORT_DONE = new Set<number>([ExitCode.Completed, ExitCode.Aborted, ExitCode.Failed]);
 
 class InputError extends KdeployError {
@@ -30,7 +34,8 @@ function input(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 interface Inputs {
-  command: Command;
+  /** A strategy's name or an operation. */
+  command: string;
   to?: string;
   config: string;
   app?: string;
@@ -42,20 +47,24 @@ interface Inputs {
 
 function readInputs(env: NodeJS.ProcessEnv): Inputs {
   const cmd = input(env, 'command');
-  if (!COMMANDS.includes(cmd as Command)) {
-    throw new InputError(`input command: expected one of ${COMMANDS.join(', ')}, got ${JSON.stringify(cmd)}`);
+  const commands = [...strategies.names(), ...OPERATIONS];
+  if (!commands.includes(cmd)) {
+    const hint = didYouMean(cmd, commands).trimEnd();
+    throw new InputError(
+      `input command: expected one of ${commands.join(', ')}, got ${JSON.stringify(cmd)}${hint && `; ${hint}`}`,
+    );
   }
   const until = input(env, 'until') || 'completed';
   if (until !== 'completed' && until !== 'paused') {
     throw new InputError(`input until: expected completed or paused, got ${JSON.stringify(until)}`);
   }
   const to = input(env, 'to') || undefined;
-  if ((RELEASES as readonly string[]).includes(cmd) && !to) {
+  if (!isOperation(cmd) && !to) {
     throw new InputError(`input to: the tag or image to release is required for ${cmd}`);
   }
   const optional = (name: string) => input(env, name) || undefined;
   return {
-    command: cmd as Command,
+    command: cmd,
     to,
     config: input(env, 'config') || 'kdeploy.yaml',
     app: optional('app'),
@@ -149,10 +158,9 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
       onEvent: printer.onEvent,
     };
     const { command: cmd } = inputs;
-    const run =
-      cmd === 'rolling' || cmd === 'bluegreen' || cmd === 'canary'
-        ? api.release({ ...common, config: inputs.config, strategy: cmd, to: inputs.to as string })
-        : api[cmd]({ ...common, ...(inputs.app ? { app: inputs.app } : { config: inputs.config }) });
+    const run = isOperation(cmd)
+      ? api[cmd]({ ...common, ...(inputs.app ? { app: inputs.app } : { config: inputs.config }) })
+      : api.release({ ...common, config: inputs.config, strategy: cmd, to: inputs.to as string });
     const result = await run;
     printer.close();
     // As the CLI: `abort` succeeds once the app is back on the old version (the aborted run itself exits 4).
@@ -205,4 +213,6 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
   }
 }
 
+// The Action is a composition root: the built-in strategies are registered here.
+registerBuiltinStrategies();
 process.exitCode = await main(process.env);

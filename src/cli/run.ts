@@ -1,9 +1,12 @@
 // The kdeploy command line. Start-up cost matters: this file loads only yargs, picocolors and the light
-// command definitions; each command's implementation is imported when it runs.
-import yargs from 'yargs';
+// command definitions; each command's implementation is imported when it runs. It is a composition root:
+// it registers the built-in strategies, then the plugins kdeploy.yaml lists (none are loaded otherwise).
+import yargs, { type CommandModule } from 'yargs';
 import pkg from '../../package.json' with { type: 'json' };
+import { registerBuiltinStrategies } from '../../strategies/index.js';
 import { parseDuration } from '../config/duration-text.js';
 import { ExitCode, exitCodeOf } from '../core/exit-codes.js';
+import { strategies } from '../engine/strategy.js';
 import { type GlobalArgs, OUTPUT_FORMATS, UsageError } from './args.js';
 import { abortCommand } from './commands/abort.js';
 import { analyzeCommand } from './commands/analyze.js';
@@ -21,12 +24,43 @@ import { rollingCommand } from './commands/rolling.js';
 import { schemaCommand } from './commands/schema.js';
 import { simulateCommand } from './commands/simulate.js';
 import { statusCommand } from './commands/status.js';
+import { strategyCommand } from './commands/strategy.js';
 import { colorsFor } from './console.js';
+import { usePlugins } from './plugins.js';
 
 const EPILOGUE = [
   'Exit codes: 0 completed, 1 failed and rolled back, 2 bad input (nothing changed),',
   '3 paused (--until paused), 4 aborted, 5 cluster/cloud unreachable or forbidden, 6 locked.',
 ].join('\n');
+
+// biome-ignore lint/suspicious/noExplicitAny: yargs types each command's own arguments; the list mixes them
+const COMMANDS: CommandModule<GlobalArgs, any>[] = [
+  rollingCommand,
+  bluegreenCommand,
+  canaryCommand,
+  statusCommand,
+  promoteCommand,
+  abortCommand,
+  rollbackCommand,
+  resumeCommand,
+  pauseCommand,
+  planCommand,
+  renderCommand,
+  simulateCommand,
+  demoCommand,
+  rbacCommand,
+  schemaCommand,
+  analyzeCommand,
+];
+
+/** A release command for each strategy a plugin registered (whose name is not a command already). */
+function strategyCommands() {
+  const taken = new Set(COMMANDS.map((c) => String(c.command).split(' ')[0]));
+  return strategies
+    .names()
+    .filter((name) => !taken.has(name))
+    .map(strategyCommand);
+}
 
 function cli(argv: string[]) {
   return (
@@ -80,22 +114,8 @@ function cli(argv: string[]) {
           return ms;
         },
       })
-      .command(rollingCommand)
-      .command(bluegreenCommand)
-      .command(canaryCommand)
-      .command(statusCommand)
-      .command(promoteCommand)
-      .command(abortCommand)
-      .command(rollbackCommand)
-      .command(resumeCommand)
-      .command(pauseCommand)
-      .command(planCommand)
-      .command(renderCommand)
-      .command(simulateCommand)
-      .command(demoCommand)
-      .command(rbacCommand)
-      .command(schemaCommand)
-      .command(analyzeCommand)
+      .command(COMMANDS)
+      .command(strategyCommands())
       .demandCommand(1, 'kdeploy needs a command; see kdeploy --help')
       .recommendCommands()
       .strict()
@@ -134,12 +154,28 @@ function report(err: unknown, args: Partial<GlobalArgs>): number {
   return code;
 }
 
+/** The flags needed before the command line is parsed: the config file (for its plugins) and how to report. */
+function earlyArgs(argv: string[]) {
+  return yargs(argv)
+    .help(false)
+    .version(false)
+    .option('file', { alias: 'f', type: 'string', default: 'kdeploy.yaml' })
+    .option('output', { alias: 'o', type: 'string' })
+    .option('color', { type: 'boolean', default: true })
+    .parseSync();
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const parser = cli(argv);
+  registerBuiltinStrategies();
+  const early = earlyArgs(argv);
+  let parser: ReturnType<typeof cli> | undefined;
   try {
+    // Before yargs: a plugin's strategies are commands (`kdeploy recreate`) and `simulate`/`plan` choices.
+    await usePlugins(early.file);
+    parser = cli(argv);
     await parser.parseAsync();
     return ExitCode.Completed;
   } catch (err) {
-    return report(err, (parser.parsed ? parser.parsed.argv : {}) as Partial<GlobalArgs>);
+    return report(err, (parser?.parsed ? parser.parsed.argv : early) as Partial<GlobalArgs>);
   }
 }

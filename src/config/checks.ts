@@ -1,13 +1,10 @@
 import type { AnalysisRef } from './analysis-schema.js';
 import type { ConfigPath } from './errors.js';
 import type { KdeployConfig } from './schema.js';
+import type { CheckResult, ConfigProblem } from './section.js';
 
 // Rules that span several fields, which the schema alone can't express. Pure: config in, problems out.
-
-export interface CrossCheckResult {
-  errors: { path: ConfigPath; message: string }[];
-  warnings: { path: ConfigPath; message: string }[];
-}
+// Rules about one strategy's section are that section's `check` (strategies/config/).
 
 function duplicates<T>(items: readonly T[], key: (t: T) => string | number): number[] {
   const seen = new Set<string | number>();
@@ -17,22 +14,6 @@ function duplicates<T>(items: readonly T[], key: (t: T) => string | number): num
     seen.add(k);
     return [];
   });
-}
-
-/** Every place a strategy refers to analysis metrics by name. */
-function analysisRefs(config: KdeployConfig): { path: ConfigPath; ref: AnalysisRef }[] {
-  const { rolling, bluegreen, canary } = config.strategy;
-  const refs: { path: ConfigPath; ref: AnalysisRef | undefined }[] = [
-    { path: ['strategy', 'rolling', 'analysis'], ref: rolling.analysis },
-    { path: ['strategy', 'bluegreen', 'prePromotionAnalysis'], ref: bluegreen.prePromotionAnalysis },
-    { path: ['strategy', 'bluegreen', 'postPromotionAnalysis'], ref: bluegreen.postPromotionAnalysis },
-    { path: ['strategy', 'canary', 'analysis'], ref: canary.analysis },
-    ...canary.steps.map((step, i) => ({
-      path: ['strategy', 'canary', 'steps', i, 'analysis'],
-      ref: 'analysis' in step ? step.analysis : undefined,
-    })),
-  ];
-  return refs.filter((r): r is { path: ConfigPath; ref: AnalysisRef } => r.ref !== undefined);
 }
 
 // Kubernetes' rules for label and annotation keys (an optional DNS-subdomain prefix and a name) and label values,
@@ -52,7 +33,7 @@ function keyProblem(key: string): string | undefined {
   return undefined;
 }
 
-function checkMetadataMaps(config: KdeployConfig, errors: CrossCheckResult['errors']): void {
+function checkMetadataMaps(config: KdeployConfig, errors: CheckResult['errors']): void {
   for (const field of ['labels', 'podLabels', 'annotations', 'podAnnotations'] as const) {
     const isLabel = field === 'labels' || field === 'podLabels';
     for (const [key, value] of Object.entries(config[field])) {
@@ -67,9 +48,9 @@ function checkMetadataMaps(config: KdeployConfig, errors: CrossCheckResult['erro
   }
 }
 
-export function crossCheck(config: KdeployConfig): CrossCheckResult {
-  const errors: CrossCheckResult['errors'] = [];
-  const warnings: CrossCheckResult['warnings'] = [];
+export function crossCheck(config: KdeployConfig): CheckResult {
+  const errors: CheckResult['errors'] = [];
+  const warnings: CheckResult['warnings'] = [];
 
   checkMetadataMaps(config, errors);
 
@@ -111,17 +92,6 @@ export function crossCheck(config: KdeployConfig): CrossCheckResult {
       message: `duplicate metric name ${JSON.stringify(metrics[i]!.name)}`,
     });
   }
-  const metricNames = new Set(metrics.map((m) => m.name));
-  for (const { path, ref } of analysisRefs(config)) {
-    ref.metrics.forEach((name, j) => {
-      if (!metricNames.has(name)) {
-        errors.push({
-          path: [...path, 'metrics', j],
-          message: `no metric named ${JSON.stringify(name)} in analysis.metrics; defined: ${[...metricNames].join(', ') || 'none'}`,
-        });
-      }
-    });
-  }
   const { judge } = config.analysis;
   if (judge.marginal > judge.pass) {
     errors.push({
@@ -130,32 +100,25 @@ export function crossCheck(config: KdeployConfig): CrossCheckResult {
     });
   }
 
-  // A selector flip has no partial weights and pod ratios can't make two colors: each router fits one strategy.
-  if (config.strategy.canary.router?.type === 'service') {
-    errors.push({
-      path: ['strategy', 'canary', 'router', 'type'],
-      message:
-        'the service router only flips all traffic (blue/green); a canary needs replicas, alb, alb-ingress or route53',
-    });
-  }
-  if (config.strategy.bluegreen.router?.type === 'replicas') {
-    errors.push({
-      path: ['strategy', 'bluegreen', 'router', 'type'],
-      message:
-        'the replicas router splits by pod ratio (canary only); blue/green needs service, alb, alb-ingress or route53',
-    });
-  }
-
-  let last = 0;
-  config.strategy.canary.steps.forEach((step, i) => {
-    if (!('setWeight' in step)) return;
-    if (step.setWeight < last) {
-      warnings.push({
-        path: ['strategy', 'canary', 'steps', i, 'setWeight'],
-        message: `lowers the canary weight from ${last} to ${step.setWeight}; intended?`,
-      });
-    }
-    last = step.setWeight;
-  });
   return { errors, warnings };
+}
+
+/** Analysis refs (a strategy's `analysis:` fields) that name no metric of `analysis.metrics`. */
+export function analysisRefProblems(
+  config: KdeployConfig,
+  refs: readonly { path: ConfigPath; ref: AnalysisRef | undefined }[],
+): ConfigProblem[] {
+  const metricNames = new Set(config.analysis.metrics.map((m) => m.name));
+  return refs.flatMap(({ path, ref }) =>
+    (ref?.metrics ?? []).flatMap((name, j) =>
+      metricNames.has(name)
+        ? []
+        : [
+            {
+              path: [...path, 'metrics', j],
+              message: `no metric named ${JSON.stringify(name)} in analysis.metrics; defined: ${[...metricNames].join(', ') || 'none'}`,
+            },
+          ],
+    ),
+  );
 }

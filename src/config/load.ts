@@ -4,7 +4,8 @@ import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, 
 import { crossCheck } from './checks.js';
 import { ConfigError, type ConfigIssue, type ConfigPath, formatIssue } from './errors.js';
 import { type ImageRef, resolveImage } from './image.js';
-import { configSchema, type KdeployConfig } from './schema.js';
+import { buildConfigSchema, type KdeployConfig } from './schema.js';
+import type { ConfigSection } from './section.js';
 import { type Purpose, unsupportedFields } from './support.js';
 import { describeIssues } from './zod-issues.js';
 
@@ -16,6 +17,8 @@ export const DEFAULT_CONFIG_FILE = 'kdeploy.yaml';
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export interface LoadOptions {
+  /** The `strategy:` sections to accept: the registered strategies' (the engine's `strategySections()`). */
+  sections: readonly ConfigSection[];
   /** `-f`; relative to `cwd`. Default `kdeploy.yaml`. */
   file?: string;
   cwd?: string;
@@ -49,7 +52,7 @@ export function namespaceFlagIssue(namespace: string): ConfigIssue | undefined {
 }
 
 /** Reads and validates the config file. Throws ConfigError (exit 2) naming every problem. */
-export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
+export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const file = options.file ?? DEFAULT_CONFIG_FILE;
   const path = resolve(options.cwd ?? process.cwd(), file);
   let text: string;
@@ -72,7 +75,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
 }
 
 /** Validates config text; pure apart from resolving relative paths against the file's folder. */
-export function parseConfig(text: string, options: LoadOptions & { path?: string } = {}): LoadedConfig {
+export function parseConfig(text: string, options: LoadOptions & { path?: string }): LoadedConfig {
   const file = options.file ?? DEFAULT_CONFIG_FILE;
   const path = options.path ?? resolve(options.cwd ?? process.cwd(), file);
   const lineCounter = new LineCounter();
@@ -103,21 +106,22 @@ export function parseConfig(text: string, options: LoadOptions & { path?: string
     throw new ConfigError([at([], 'the file is empty; it needs at least app and image.repository')]);
   }
 
-  const parsed = configSchema.safeParse(input, { reportInput: true });
+  const schema = buildConfigSchema(options.sections);
+  const parsed = schema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
     throw new ConfigError(
-      describeIssues(parsed.error.issues, configSchema, input)
+      describeIssues(parsed.error.issues, schema, input)
         .map((p) => at(p.path, p.message))
         .sort(byPosition),
     );
   }
   const config = parsed.data;
-  const checks = crossCheck(config);
+  const checks = [crossCheck(config), ...options.sections.flatMap((s) => s.check?.(config) ?? [])];
   const issues = [
-    ...checks.errors.map((e) => at(e.path, e.message)),
+    ...checks.flatMap((c) => c.errors).map((e) => at(e.path, e.message)),
     ...unsupportedFields(config, options.purpose ?? 'release').map((e) => at(e.path, e.message)),
   ];
-  const warnings = checks.warnings.map((w) => formatIssue(at(w.path, w.message)));
+  const warnings = checks.flatMap((c) => c.warnings).map((w) => formatIssue(at(w.path, w.message)));
 
   if (options.namespace !== undefined) {
     const problem = namespaceFlagIssue(options.namespace);

@@ -1,10 +1,11 @@
 import * as z from 'zod';
-import { analysisRefSchema, analysisSchema } from './analysis-schema.js';
-import { duration } from './duration.js';
-import { routerSchema } from './router-schema.js';
+import { analysisSchema } from './analysis-schema.js';
+import type { SectionSchema } from './section.js';
 
 // The kdeploy.yaml schema. Defaults are documented here and in the README; `kdeploy schema` prints the
-// JSON Schema derived from this file. Durations use `.prefault` so defaults pass through parsing.
+// JSON Schema derived from this file. Durations use `.prefault` so defaults pass through parsing. The
+// `strategy:` sections belong to the strategies (strategies/config/): the schema is built from the sections
+// registered, so a plugin's section is validated by its own schema.
 
 const dnsLabel = z
   .string()
@@ -14,10 +15,6 @@ const dnsLabel = z
 const appName = dnsLabel.max(45, 'at most 45 characters (kdeploy appends suffixes such as -canary)');
 const stringMap = z.record(z.string(), z.string());
 const quantity = z.union([z.string(), z.number()]).transform(String);
-const percentOrCount = z.union([
-  z.number().int().min(0),
-  z.string().regex(/^\d{1,3}%$/, 'expected a count or a percentage such as 25%'),
-]);
 
 const portSchema = z.strictObject({
   name: dnsLabel.max(15).default('http'),
@@ -76,47 +73,6 @@ const imageSchema = z.strictObject({
   pullSecrets: z.array(z.string()).default([]),
 });
 
-const rollingSchema = z.strictObject({
-  maxSurge: percentOrCount.default('25%'),
-  maxUnavailable: percentOrCount.default(0),
-  progressDeadline: duration.prefault('10m'),
-  analysis: analysisRefSchema.optional(),
-});
-
-const blueGreenSchema = z.strictObject({
-  autoPromote: z.boolean().default(true),
-  scaleDownDelay: duration.prefault('30s'),
-  previewService: z.boolean().default(true),
-  prePromotionAnalysis: analysisRefSchema.optional(),
-  postPromotionAnalysis: analysisRefSchema.optional(),
-  router: routerSchema.optional().describe('Defaults to the Service selector flip (type: service)'),
-});
-
-const stepSchema = z.union([
-  z.strictObject({ setWeight: z.number().min(0).max(100) }),
-  z.strictObject({
-    pause: z
-      .strictObject({ duration: duration.optional() })
-      .describe('without duration: wait for kdeploy promote'),
-  }),
-  z.strictObject({ analysis: analysisRefSchema }),
-]);
-
-const canarySchema = z.strictObject({
-  steps: z
-    .array(stepSchema)
-    .min(1)
-    .default([
-      { setWeight: 20 },
-      { pause: { duration: 60_000 } },
-      { setWeight: 50 },
-      { pause: { duration: 60_000 } },
-    ] as never),
-  router: routerSchema.optional().describe('Defaults to the pod-ratio router (type: replicas)'),
-  analysis: analysisRefSchema.optional().describe('Background analysis across all steps'),
-  baseline: z.boolean().default(false).describe('Run a baseline Deployment at the canary size for the judge'),
-});
-
 const clusterSchema = z.strictObject({
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
@@ -128,55 +84,87 @@ const clusterSchema = z.strictObject({
     .optional(),
 });
 
-export const configSchema = z
-  .strictObject({
-    app: appName.describe('The app name: Deployment, Service and lock are named after it'),
-    namespace: dnsLabel.default('default'),
-    image: imageSchema,
-    replicas: z.number().int().min(1).max(1000).default(2),
-    ports: z
-      .array(portSchema)
-      .min(1)
-      .default([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]),
-    env: envSchema.default({}),
-    resources: resourcesSchema.optional(),
-    probes: z
-      .strictObject({
-        readiness: probeSchema.optional(),
-        liveness: probeSchema.optional(),
-        startup: probeSchema.optional(),
-      })
-      .default({}),
-    labels: stringMap.default({}),
-    annotations: stringMap.default({}),
-    podLabels: stringMap.default({}),
-    podAnnotations: stringMap.default({}),
-    nodeSelector: stringMap.optional(),
-    tolerations: z.array(z.record(z.string(), z.unknown())).optional(),
-    affinity: z.record(z.string(), z.unknown()).optional(),
-    serviceAccountName: z.string().optional(),
-    service: serviceSchema.prefault({}),
-    strategy: z
-      .strictObject({
-        rolling: rollingSchema.prefault({}),
-        bluegreen: blueGreenSchema.prefault({}),
-        canary: canarySchema.prefault({}),
-      })
-      .prefault({}),
-    analysis: analysisSchema.prefault({}),
-    cluster: clusterSchema.default({}),
-    templates: z.string().optional().describe('A folder whose templates override the built-in ones'),
-    historyLimit: z
-      .number()
-      .int()
-      .min(1)
-      .max(100)
-      .default(10)
-      .describe('Past releases kept in the release record'),
-  })
-  .describe('kdeploy.yaml');
+/** The fields before `strategy:` (the order `kdeploy schema` and "allowed keys" messages list them in). */
+const appShape = {
+  app: appName.describe('The app name: Deployment, Service and lock are named after it'),
+  namespace: dnsLabel.default('default'),
+  image: imageSchema,
+  replicas: z.number().int().min(1).max(1000).default(2),
+  ports: z
+    .array(portSchema)
+    .min(1)
+    .default([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]),
+  env: envSchema.default({}),
+  resources: resourcesSchema.optional(),
+  probes: z
+    .strictObject({
+      readiness: probeSchema.optional(),
+      liveness: probeSchema.optional(),
+      startup: probeSchema.optional(),
+    })
+    .default({}),
+  labels: stringMap.default({}),
+  annotations: stringMap.default({}),
+  podLabels: stringMap.default({}),
+  podAnnotations: stringMap.default({}),
+  nodeSelector: stringMap.optional(),
+  tolerations: z.array(z.record(z.string(), z.unknown())).optional(),
+  affinity: z.record(z.string(), z.unknown()).optional(),
+  serviceAccountName: z.string().optional(),
+  service: serviceSchema.prefault({}),
+};
 
-export type KdeployConfig = z.output<typeof configSchema>;
-export type KdeployConfigInput = z.input<typeof configSchema>;
-export type CanaryStep = z.output<typeof stepSchema>;
-export type StrategyName = 'rolling' | 'bluegreen' | 'canary';
+const restShape = {
+  analysis: analysisSchema.prefault({}),
+  cluster: clusterSchema.default({}),
+  templates: z.string().optional().describe('A folder whose templates override the built-in ones'),
+  plugins: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      "npm packages or paths (from this file's folder) that register strategies, routers or providers (CLI)",
+    ),
+  historyLimit: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(10)
+    .describe('Past releases kept in the release record'),
+};
+
+function schemaWith(strategy: z.ZodType) {
+  return z.strictObject({ ...appShape, strategy, ...restShape }).describe('kdeploy.yaml');
+}
+
+/**
+ * The schemas of the `strategy:` sections by key. Each strategy declares its own by declaration merging
+ * (`declare module '…/config/schema.js' { interface StrategySectionSchemas { canary: typeof canarySchema } }`),
+ * which keeps `config.strategy.canary` typed without the config layer importing strategies.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface StrategySectionSchemas {}
+
+type Output<S> = S extends z.ZodType ? z.output<S> : never;
+type Input<S> = S extends z.ZodType ? z.input<S> : never;
+type AppConfig = z.output<ReturnType<typeof schemaWith>>;
+type AppConfigInput = z.input<ReturnType<typeof schemaWith>>;
+
+export type KdeployConfig = Omit<AppConfig, 'strategy'> & {
+  strategy: { [K in keyof StrategySectionSchemas]: Output<StrategySectionSchemas[K]> };
+};
+export type KdeployConfigInput = Omit<AppConfigInput, 'strategy'> & {
+  strategy?: { [K in keyof StrategySectionSchemas]?: Input<StrategySectionSchemas[K]> };
+};
+
+/**
+ * The kdeploy.yaml schema with these `strategy:` sections, in their order; an unknown key under `strategy:`
+ * is reported with the keys allowed. Typed with the sections the program declares (StrategySectionSchemas):
+ * the caller passes the sections registered, which are those.
+ */
+export function buildConfigSchema(
+  sections: readonly SectionSchema[],
+): z.ZodType<KdeployConfig, KdeployConfigInput> {
+  const strategy = z.strictObject(Object.fromEntries(sections.map((s) => [s.key, s.schema]))).prefault({});
+  return schemaWith(strategy) as unknown as z.ZodType<KdeployConfig, KdeployConfigInput>;
+}

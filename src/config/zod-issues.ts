@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ConfigPath } from './errors.js';
+import { didYouMean } from './suggest.js';
 
 // Turns zod issues into messages a person can act on: what was found, what is allowed (enum values,
 // the keys an object accepts, the shapes a union accepts), with the full field path.
@@ -91,25 +92,8 @@ function valueAt(input: unknown, path: ConfigPath): unknown {
   return v;
 }
 
-/** Damerau-free edit distance, enough to suggest `replicas` for `replica`. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
 function unknownKeyMessage(key: string, allowed: string[]): string {
-  const near = allowed
-    .map((k) => ({ k, d: distance(key.toLowerCase(), k.toLowerCase()) }))
-    .filter(({ d, k }) => d <= Math.max(1, Math.floor(k.length / 3)))
-    .sort((a, b) => a.d - b.d)[0];
-  const hint = near ? `did you mean "${near.k}"? ` : '';
+  const hint = didYouMean(key, allowed);
   return allowed.length
     ? `unknown key; ${hint}allowed keys: ${allowed.join(', ')}`
     : 'unknown key; no keys are allowed here';

@@ -3,7 +3,8 @@
 import type { AnalysisRunState } from './analysis.js';
 import type { Weights } from './ports.js';
 
-export type StrategyKind = 'rolling' | 'bluegreen' | 'canary';
+/** A registered strategy's name (the built-ins: rolling, bluegreen, canary); see engine/strategy.ts. */
+export type StrategyKind = string;
 
 /** A version of the app: the `kdeploy.dev/version` label value and the full image reference. */
 export interface VersionRef {

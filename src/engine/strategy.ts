@@ -4,6 +4,8 @@
 // idempotent: doing it twice has the effect of doing it once.
 
 import type { KdeployConfig } from '../config/schema.js';
+import type { ConfigSection } from '../config/section.js';
+import { didYouMean } from '../config/suggest.js';
 import type { Cluster } from '../core/cluster.js';
 import { KdeployError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
@@ -64,6 +66,8 @@ export interface Plan {
 
 export interface Strategy {
   readonly name: StrategyKind;
+  /** Its section of kdeploy.yaml (`strategy.<key>`), validated by the section's schema and check. */
+  readonly configSection?: ConfigSection;
   /** Deterministic in (config, release): a resumed release rebuilds the same plan. */
   plan(config: KdeployConfig, release: ReleaseState): Plan;
 }
@@ -79,28 +83,91 @@ export class StepFailure extends KdeployError {
   }
 }
 
-const registry = new Map<string, () => Promise<Strategy>>();
-
-/** Registers a strategy by name; a third-party package can add one. Loaded lazily on first use. */
-export function registerStrategy(name: string, load: () => Promise<Strategy>): void {
-  registry.set(name, load);
+/**
+ * How the registry holds a strategy: its code and its config section, each loaded on first use (validating
+ * kdeploy.yaml needs every section, a release only its strategy's code).
+ */
+interface Registration {
+  load(): Promise<Strategy>;
+  section?(): Promise<ConfigSection>;
 }
 
-export async function loadStrategy(name: string): Promise<Strategy> {
-  const load = registry.get(name);
-  if (!load) {
-    throw Object.assign(new Error(`unknown strategy "${name}" (known: ${[...registry.keys()].join(', ')})`), {
-      exitCode: 2,
+/**
+ * Strategies by name. The engine registers none: the composition roots (CLI, Lambda, Action, library entry)
+ * register the built-ins (strategies/index.ts) and plugins add theirs, so a name is whatever was registered.
+ */
+class StrategyRegistry {
+  readonly #entries = new Map<string, Registration>();
+
+  set(name: string, registration: Registration): void {
+    this.#entries.set(name, registration);
+  }
+
+  names(): string[] {
+    return [...this.#entries.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.#entries.has(name);
+  }
+
+  /** The config sections of the registered strategies, in registration order (kdeploy.yaml's `strategy:`). */
+  async sections(): Promise<ConfigSection[]> {
+    const sections = await Promise.all([...this.#entries.values()].map((r) => r.section?.()));
+    return sections.filter((s): s is ConfigSection => s !== undefined);
+  }
+
+  /** What a name that is not registered is told: `(did you mean "canary"? known: rolling, bluegreen, canary)`. */
+  known(name: string): string {
+    const names = this.names();
+    return `(${didYouMean(name, names)}known: ${names.join(', ') || 'none registered'})`;
+  }
+
+  /** The problem with a strategy name, if it names none registered (exit 2, nothing changed). */
+  problem(name: string): string | undefined {
+    return this.has(name) ? undefined : `unknown strategy "${name}" ${this.known(name)}`;
+  }
+
+  async load(name: string): Promise<Strategy> {
+    const problem = this.problem(name);
+    if (problem) throw Object.assign(new Error(problem), { exitCode: ExitCode.BadInput });
+    const strategy = await this.#entries.get(name)!.load();
+    // A module that loads but exports nothing (a bundle chunk read while it was being rewritten, a broken
+    // plugin) must fail here, by name, rather than as a TypeError in the middle of a release.
+    if (typeof strategy?.plan !== 'function')
+      throw new Error(`strategy "${name}" did not load: its module exports no strategy with a plan()`);
+    return strategy;
+  }
+}
+
+export const strategies = new StrategyRegistry();
+
+/**
+ * Registers a strategy; a plugin package adds one. Either the strategy itself, or its name with loaders that
+ * import it and its config section on first use (as the built-ins do, so a release loads one strategy's code).
+ */
+export function registerStrategy(strategy: Strategy): void;
+export function registerStrategy(
+  name: string,
+  load: () => Promise<Strategy>,
+  section?: () => Promise<ConfigSection>,
+): void;
+export function registerStrategy(
+  what: string | Strategy,
+  load?: () => Promise<Strategy>,
+  section?: () => Promise<ConfigSection>,
+): void {
+  if (typeof what === 'string') strategies.set(what, { load: load!, section });
+  else {
+    const { configSection } = what;
+    strategies.set(what.name, {
+      load: async () => what,
+      section: configSection && (async () => configSection),
     });
   }
-  const strategy = await load();
-  // A module that loads but exports nothing (a bundle chunk read while it was being rewritten, a broken
-  // plugin) must fail here, by name, rather than as a TypeError in the middle of a release.
-  if (typeof strategy?.plan !== 'function')
-    throw new Error(`strategy "${name}" did not load: its module exports no strategy with a plan()`);
-  return strategy;
 }
 
-registerStrategy('rolling', async () => (await import('../../strategies/rolling.js')).rolling);
-registerStrategy('canary', async () => (await import('../../strategies/canary.js')).canary);
-registerStrategy('bluegreen', async () => (await import('../../strategies/bluegreen.js')).bluegreen);
+export const loadStrategy = (name: string): Promise<Strategy> => strategies.load(name);
+
+/** The registered strategies' config sections: what `loadConfig` accepts under `strategy:`. */
+export const strategySections = (): Promise<ConfigSection[]> => strategies.sections();

@@ -1,5 +1,6 @@
 import type { KdeployConfig } from '../config/schema.js';
 import { LABELS } from '../core/labels.js';
+import { rolloutOf } from './rollout.js';
 
 // What the templates see: a view of the config with names, labels and selectors already decided, so the
 // templates (built-in or a user's) only lay objects out. Pure.
@@ -36,6 +37,7 @@ function compact<T extends Record<string, unknown>>(obj: T): Partial<T> {
 }
 
 export function buildView(config: KdeployConfig, options: ViewOptions) {
+  const rollout = rolloutOf(config);
   const { app, namespace } = config;
   const variant = options.variant ?? {};
   const common = { [LABELS.name]: app, [LABELS.managedBy]: 'kdeploy', [LABELS.app]: app };
@@ -78,11 +80,8 @@ export function buildView(config: KdeployConfig, options: ViewOptions) {
     workloadLabels: { ...config.labels, ...ownLabels },
     annotations: config.annotations,
     selector,
-    progressDeadlineSeconds: Math.ceil(config.strategy.rolling.progressDeadline / 1000),
-    rollingUpdate: {
-      maxSurge: config.strategy.rolling.maxSurge,
-      maxUnavailable: config.strategy.rolling.maxUnavailable,
-    },
+    progressDeadlineSeconds: Math.ceil(rollout.progressDeadline / 1000),
+    rollingUpdate: { maxSurge: rollout.maxSurge, maxUnavailable: rollout.maxUnavailable },
     pod: {
       labels: { ...config.labels, ...config.podLabels, ...ownLabels },
       annotations: config.podAnnotations,

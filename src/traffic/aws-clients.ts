@@ -1,4 +1,5 @@
-import type { ElasticLoadBalancingV2ClientConfig } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type * as Elbv2Sdk from '@aws-sdk/client-elastic-load-balancing-v2';
+import type * as Route53Sdk from '@aws-sdk/client-route-53';
 import pRetry from 'p-retry';
 import { AwsError, isRetryableAwsError, toAwsError } from '../aws/errors.js';
 import type { Clock } from '../core/ports.js';
@@ -12,10 +13,11 @@ import type { Clock } from '../core/ports.js';
 export interface AwsAccess {
   region?: string;
   endpoint?: string;
-  credentials?: ElasticLoadBalancingV2ClientConfig['credentials'];
+  credentials?: Elbv2Sdk.ElasticLoadBalancingV2ClientConfig['credentials'];
 }
 
-export function clientConfig(access: AwsAccess) {
+// Return types are spelled out so declarations (dist/types) name only packages kdeploy depends on.
+export function clientConfig(access: AwsAccess): AwsAccess & { maxAttempts: number } {
   return {
     ...(access.region ? { region: access.region } : {}),
     ...(access.endpoint ? { endpoint: access.endpoint } : {}),
@@ -25,14 +27,18 @@ export function clientConfig(access: AwsAccess) {
 }
 
 /** The ELBv2 SDK module and a client, loaded on first use. */
-export async function loadElbv2(access: AwsAccess) {
+export async function loadElbv2(
+  access: AwsAccess,
+): Promise<{ sdk: typeof Elbv2Sdk; client: Elbv2Sdk.ElasticLoadBalancingV2Client }> {
   const sdk = await import('@aws-sdk/client-elastic-load-balancing-v2');
   return { sdk, client: new sdk.ElasticLoadBalancingV2Client(clientConfig(access)) };
 }
 export type Elbv2 = Awaited<ReturnType<typeof loadElbv2>>;
 
 /** The Route 53 SDK module and a client, loaded on first use. Route 53 is global; its API lives in us-east-1. */
-export async function loadRoute53(access: AwsAccess) {
+export async function loadRoute53(
+  access: AwsAccess,
+): Promise<{ sdk: typeof Route53Sdk; client: Route53Sdk.Route53Client }> {
   const sdk = await import('@aws-sdk/client-route-53');
   return { sdk, client: new sdk.Route53Client(clientConfig({ region: 'us-east-1', ...access })) };
 }

@@ -175,6 +175,10 @@ describe('GitHub Action (dist/action.js)', () => {
       { command: 'deploy', to: 'v2' },
       'input command: expected one of rolling, bluegreen, canary, resume, abort, rollback, got "deploy"',
     ],
+    [
+      { command: 'canery', to: 'v2' },
+      'input command: expected one of rolling, bluegreen, canary, resume, abort, rollback, got "canery"; did you mean "canary"?',
+    ],
     [{ command: 'canary' }, 'input to: the tag or image to release is required for canary'],
     [
       { command: 'canary', to: 'v2', until: 'forever' },

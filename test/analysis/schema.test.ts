@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { prepareMetrics } from '../../src/analysis/runner.js';
 import { analysisSchema } from '../../src/config/analysis-schema.js';
 import { parseConfig } from '../../src/config/load.js';
+import { sections } from '../support/sections.js';
 
 const prometheus = { prometheus: { address: 'http://prometheus:9090', query: 'up' } };
 const issues = (input: unknown) =>
@@ -60,7 +61,7 @@ describe('analysis schema', () => {
 describe('examples/canary.yaml', () => {
   it('has metrics whose conditions and queries check out', async () => {
     const text = readFileSync(new URL('../../examples/canary.yaml', import.meta.url), 'utf8');
-    const { config } = parseConfig(text, { file: 'examples/canary.yaml', purpose: 'render' });
+    const { config } = parseConfig(text, { file: 'examples/canary.yaml', purpose: 'render', sections });
     const vars = { app: 'checkout', namespace: 'shop', stableVersion: 'v1', canaryVersion: 'v2' };
     const metrics = await prepareMetrics(config.analysis.metrics, { vars });
     expect(metrics.map((m) => m.name)).toEqual(['error-rate', 'p99-latency']);

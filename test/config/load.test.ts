@@ -3,15 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import * as z from 'zod';
+import { duration } from '../../src/config/duration.js';
 import { ConfigError } from '../../src/config/errors.js';
-import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { type LoadOptions, loadConfig, parseConfig } from '../../src/config/load.js';
+import type { ConfigSection } from '../../src/config/section.js';
 import { NOT_SUPPORTED_YET } from '../../src/config/support.js';
+import { sections } from '../support/sections.js';
+
+type Options = Omit<LoadOptions, 'sections'> & Partial<Pick<LoadOptions, 'sections'>>;
+const parse = (text: string, options: Options = {}) => parseConfig(text, { sections, ...options });
+const load = (options: Options) => loadConfig({ sections, ...options });
 
 const BASE = 'app: shop\nimage: { repository: registry.example.com/shop }\n';
 
-function problems(text: string, options: Parameters<typeof parseConfig>[1] = {}): string {
+function problems(text: string, options: Options = {}): string {
   try {
-    parseConfig(text, { file: 'kdeploy.yaml', ...options });
+    parse(text, { file: 'kdeploy.yaml', ...options });
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).exitCode).toBe(2);
@@ -256,7 +264,7 @@ describe('malformed kdeploy.yaml', () => {
   });
 
   it('names a file that cannot be read', async () => {
-    await expect(loadConfig({ file: 'missing.yaml', cwd: tmpdir() })).rejects.toThrow(
+    await expect(load({ file: 'missing.yaml', cwd: tmpdir() })).rejects.toThrow(
       /missing\.yaml: cannot read the config file: no such file/,
     );
   });
@@ -279,7 +287,7 @@ describe('--to and -n', () => {
       'v4',
     ],
   ])('--to %s', (to, image, version) => {
-    expect(parseConfig(BASE, { to }).image).toMatchObject({ image, version });
+    expect(parse(BASE, { to }).image).toMatchObject({ image, version });
   });
 
   it.each([
@@ -298,7 +306,7 @@ describe('--to and -n', () => {
   });
 
   it('warns when --to names another repository', () => {
-    const { warnings, image } = parseConfig(BASE, { to: 'other.example.com/shop:v2' });
+    const { warnings, image } = parse(BASE, { to: 'other.example.com/shop:v2' });
     expect(image?.image).toBe('other.example.com/shop:v2');
     expect(warnings).toEqual([
       '--to: the image other.example.com/shop is not the configured repository registry.example.com/shop',
@@ -306,7 +314,7 @@ describe('--to and -n', () => {
   });
 
   it('-n overrides the namespace and is validated', () => {
-    expect(parseConfig(`${BASE}namespace: shop`, { namespace: 'staging' }).config.namespace).toBe('staging');
+    expect(parse(`${BASE}namespace: shop`, { namespace: 'staging' }).config.namespace).toBe('staging');
     expect(problems(BASE, { namespace: 'Staging_1' })).toMatch(/^--namespace: expected a DNS label/);
   });
 
@@ -324,7 +332,7 @@ describe('--to and -n', () => {
 
 describe('a valid config', () => {
   it('gets the documented defaults', () => {
-    const { config, image } = parseConfig(BASE);
+    const { config, image } = parse(BASE);
     expect(image).toBeUndefined();
     expect(config).toMatchObject({
       namespace: 'default',
@@ -347,7 +355,7 @@ describe('a valid config', () => {
   });
 
   it('warns, without failing, when a canary step lowers the weight', () => {
-    const { warnings } = parseConfig(
+    const { warnings } = parse(
       `${BASE}strategy: { canary: { steps: [{ setWeight: 50 }, { setWeight: 20 }] } }`,
     );
     expect(warnings).toEqual([
@@ -363,7 +371,7 @@ describe('a valid config', () => {
       join(dir, 'kdeploy.yaml'),
       `${BASE}templates: tpl\ncluster: { kubeconfig: ./kube/config }\n`,
     );
-    const { config, path } = await loadConfig({ cwd: dir });
+    const { config, path } = await load({ cwd: dir });
     expect(path).toBe(join(dir, 'kdeploy.yaml'));
     expect(config.templates).toBe(join(dir, 'tpl'));
     expect(config.cluster.kubeconfig).toBe(join(dir, 'kube', 'config'));
@@ -386,7 +394,7 @@ describe('feature gates (not supported yet)', () => {
   it('accepts features whose gate was lifted: the baseline Deployment, for a release and for render', () => {
     const text = stringify(merge(base, { strategy: { canary: { baseline: true } } }));
     for (const purpose of ['release', 'render'] as const)
-      expect(parseConfig(text, { purpose }).config.strategy.canary.baseline).toBe(true);
+      expect(parse(text, { purpose }).config.strategy.canary.baseline).toBe(true);
   });
 
   it.each(NOT_SUPPORTED_YET.map((g) => [g.feature, g] as const))(
@@ -397,7 +405,62 @@ describe('feature gates (not supported yet)', () => {
       // render only refuses what would change the manifests
       if (gate.affectsManifests)
         expect(problems(text, { purpose: 'render' })).toContain('is not supported yet');
-      else expect(() => parseConfig(text, { purpose: 'render' })).not.toThrow();
+      else expect(() => parse(text, { purpose: 'render' })).not.toThrow();
     },
   );
+});
+
+describe("a plugin's config section", () => {
+  // What a plugin strategy registers: its own schema and cross-field check under `strategy.recreate`.
+  const recreate: ConfigSection = {
+    key: 'recreate',
+    schema: z
+      .strictObject({ gracePeriod: duration.prefault('5s'), drain: z.boolean().default(true) })
+      .prefault({}),
+    check: (config) => {
+      const { gracePeriod } = (config.strategy as Record<string, unknown>).recreate as {
+        gracePeriod: number;
+      };
+      return {
+        errors:
+          gracePeriod > 60_000
+            ? [{ path: ['strategy', 'recreate', 'gracePeriod'], message: 'at most 1m' }]
+            : [],
+        warnings: [],
+      };
+    },
+  };
+  const withPlugin = (text: string) => problems(text, { sections: [...sections, recreate] });
+
+  it('is validated by its own schema, with defaults, next to the built-in sections', () => {
+    const { config } = parseConfig(`${BASE}strategy: { recreate: { drain: false } }`, {
+      sections: [...sections, recreate],
+    });
+    expect((config.strategy as Record<string, unknown>).recreate).toEqual({
+      gracePeriod: 5000,
+      drain: false,
+    });
+    expect(config.strategy.canary.baseline).toBe(false);
+  });
+
+  it('reports its problems with file:line:col, "did you mean" and its own check', () => {
+    expect(withPlugin(`${BASE}strategy:\n  recreate: { gracePeriod: soon }\n`)).toMatch(
+      /kdeploy\.yaml:4:\d+: strategy\.recreate\.gracePeriod: expected a duration/,
+    );
+    expect(withPlugin(`${BASE}strategy:\n  recreate: { drainn: true }\n`)).toMatch(
+      /kdeploy\.yaml:4:\d+: strategy\.recreate\.drainn: unknown key; did you mean "drain"\? allowed keys: gracePeriod, drain/,
+    );
+    expect(withPlugin(`${BASE}strategy:\n  recreat: {}\n`)).toMatch(
+      /strategy\.recreat: unknown key; did you mean "recreate"\? allowed keys: rolling, bluegreen, canary, recreate/,
+    );
+    expect(withPlugin(`${BASE}strategy:\n  recreate: { gracePeriod: 2m }\n`)).toMatch(
+      /kdeploy\.yaml:4:\d+: strategy\.recreate\.gracePeriod: at most 1m/,
+    );
+  });
+
+  it('is an unknown key when its strategy is not registered', () => {
+    expect(problems(`${BASE}strategy: { recreate: {} }`)).toMatch(
+      /allowed keys: rolling, bluegreen, canary$/m,
+    );
+  });
 });

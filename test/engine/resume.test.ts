@@ -13,6 +13,8 @@ import { parseRecord, recordName } from '../../src/engine/record.js';
 import type { DeploymentLike } from '../../src/engine/rollout.js';
 import { registerStrategy } from '../../src/engine/strategy.js';
 import type { SimulatedCluster } from '../../src/sim/index.js';
+import { rollingSection } from '../../strategies/config/rolling.js';
+import { registerBuiltinStrategies } from '../../strategies/index.js';
 import { appConfig, appState, cluster, releaseTo, runOptions, startSim } from './sim.js';
 
 let sim: SimulatedCluster;
@@ -91,13 +93,17 @@ describe('resume from kill point 7 of v1 → crash-v2', () => {
       c.get(recordRef(namespace)),
     ]);
     // What the CLI got from a bundle chunk read while `npm run build` rewrote it: a module without exports.
-    registerStrategy('rolling', async () => undefined as never);
+    registerStrategy(
+      'rolling',
+      async () => undefined as never,
+      async () => rollingSection,
+    );
     try {
       await expect(resume({ ...runOptions(sim), app: 'web', namespace })).rejects.toThrow(
         /strategy "rolling" did not load/,
       );
     } finally {
-      registerStrategy('rolling', async () => (await import('../../strategies/rolling.js')).rolling);
+      registerBuiltinStrategies();
     }
     const [leaseAfter, recordAfter] = await Promise.all([
       c.get<LeaseObject>(leaseRef(namespace)),

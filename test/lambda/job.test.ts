@@ -88,6 +88,10 @@ describe('parseUserParameters', () => {
     ['{"strategy":"canary","cluster":{"eks":{"name":"p","region":"mars"}}}', 'cluster.eks.region'],
     ['{"strategy":"canary","cluster":{"server":"ftp://x"}}', 'cluster.server'],
     ['[]', 'UserParameters'],
+    [
+      '{"strategy":"canry"}',
+      'strategy: expected a registered strategy (did you mean "canary"? known: rolling, bluegreen, canary)',
+    ],
   ])('names the field in %s', (text, field) => {
     expect(() => parseUserParameters(text)).toThrow(field);
   });

@@ -11,6 +11,7 @@ import type { KdeployConfig } from '../../src/config/schema.js';
 import { unescapedOutputs } from '../../src/manifests/escape.js';
 import { loadTemplate, type Manifest, renderManifests, renderYaml } from '../../src/manifests/render.js';
 import { yamlSafeJson } from '../../src/manifests/yaml-safe.js';
+import { sections } from '../support/sections.js';
 
 const BASE = 'app: shop\nnamespace: store\nimage: { repository: registry.example.com/shop }\n';
 const IMAGE = { version: 'v2', image: 'registry.example.com/shop:v2' };
@@ -49,7 +50,7 @@ const HOSTILE = [
 ];
 
 function config(extra = ''): KdeployConfig {
-  return parseConfig(BASE + extra, { purpose: 'render' }).config;
+  return parseConfig(BASE + extra, { purpose: 'render', sections }).config;
 }
 
 describe('yamlSafeJson', () => {
@@ -377,7 +378,7 @@ describe('kubectl apply --dry-run=client accepts the rendered YAML', () => {
 
   it('for examples/canary.yaml', async () => {
     const text = readFileSync(new URL('../../examples/canary.yaml', import.meta.url), 'utf8');
-    const { config: c } = parseConfig(text, { purpose: 'render' });
+    const { config: c } = parseConfig(text, { purpose: 'render', sections });
     const r = await kubectlApply(renderYaml(c, IMAGE));
     expect(r.error, 'kubectl must be installed (apt-get install kubectl)').toBeUndefined();
     expect(r.stderr).toBe('');

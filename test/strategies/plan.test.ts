@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
 import { RealClock } from '../../src/core/clock.js';
 import { diffAgainstCluster, diffObjects, planRelease } from '../../src/engine/plan-estimate.js';
+import { configSchema } from '../support/sections.js';
 import { appConfig, type Bed, bed } from './harness.js';
 
 const to = { version: 'v2', image: 'registry.example/web:v2' };

@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
 import type { StepContext } from '../../src/engine/strategy.js';
 import { routerFor } from '../../strategies/progressive.js';
+import { configSchema } from '../support/sections.js';
 import { SteppingClock } from '../traffic/clock.js';
 import { appConfig } from './harness.js';
 

@@ -3,6 +3,7 @@ import { parseDuration } from '../../config/duration-text.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadConfig } from '../../config/load.js';
 import type { MetricVars } from '../../core/ports.js';
+import { strategySections } from '../../engine/strategy.js';
 import type { AnalyzeArgs } from '../commands/analyze.js';
 import { printWarnings } from '../console.js';
 
@@ -36,6 +37,7 @@ export async function run(args: AnalyzeArgs): Promise<void> {
   // Analysis is what this command is for, so only the gates that change manifests apply, as for render.
   const { config, warnings } = await loadConfig({
     file: args.config ?? args.file,
+    sections: await strategySections(),
     namespace: args.namespace,
     purpose: 'render',
   });

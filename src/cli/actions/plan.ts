@@ -6,13 +6,13 @@ import { loadConfig } from '../../config/load.js';
 import { RealClock } from '../../core/clock.js';
 import type { Cluster } from '../../core/cluster.js';
 import { LABELS } from '../../core/labels.js';
-import type { StrategyKind } from '../../core/release.js';
 import {
   diffAgainstCluster,
   type PlannedStep,
   planRelease,
   type ReleasePlan,
 } from '../../engine/plan-estimate.js';
+import { strategySections } from '../../engine/strategy.js';
 import { KubeCluster } from '../../kube/cluster.js';
 import { loadKubeConfig } from '../../kube/kubeconfig.js';
 import type { GlobalArgs } from '../args.js';
@@ -24,12 +24,13 @@ type Args = ArgumentsCamelCase<GlobalArgs & { to?: string; strategy: string }>;
 export async function run(args: Args): Promise<void> {
   const { config, image, warnings } = await loadConfig({
     file: args.file,
+    sections: await strategySections(),
     to: args.to,
     namespace: args.namespace,
     purpose: 'release',
   });
   printWarnings(args, warnings);
-  const strategy = args.strategy as StrategyKind;
+  const { strategy } = args;
   const to = { version: image!.version, image: image!.image };
 
   // The cluster is optional: without one (or when it doesn't answer) the plan has no diff.

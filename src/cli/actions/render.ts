@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import type { KdeployConfig } from '../../config/schema.js';
 import { RealClock } from '../../core/clock.js';
+import { strategySections } from '../../engine/strategy.js';
 import { renderManifests } from '../../manifests/render.js';
 import type { RenderArgs } from '../commands/render.js';
 import { printWarnings } from '../console.js';
@@ -10,6 +11,7 @@ import { formatObjects } from '../output.js';
 export async function run(args: RenderArgs): Promise<void> {
   const { config, image, warnings } = await loadConfig({
     file: args.file,
+    sections: await strategySections(),
     to: args.to ?? 'latest',
     namespace: args.namespace,
     purpose: 'render',

@@ -12,6 +12,7 @@ import { ExitCode } from '../../core/exit-codes.js';
 import type { Clock } from '../../core/ports.js';
 import type { StrategyKind } from '../../core/release.js';
 import { release } from '../../engine/api.js';
+import { strategySections } from '../../engine/strategy.js';
 import { type SimulatedCluster, startSimulatedCluster } from '../../sim/index.js';
 import { resourceByName } from '../../sim/resources.js';
 import type { GlobalArgs } from '../args.js';
@@ -66,10 +67,17 @@ export async function simulateAction(
   const loaded = builtIn
     ? parseConfig(JSON.stringify(SIMULATE_CONFIG), {
         file: '<built-in demo app>',
+        sections: await strategySections(),
         to: args.to,
         namespace: args.namespace,
       })
-    : await loadConfig({ file: args.file, to: args.to, namespace: args.namespace, purpose: 'release' });
+    : await loadConfig({
+        file: args.file,
+        to: args.to,
+        namespace: args.namespace,
+        purpose: 'release',
+        sections: await strategySections(),
+      });
   printWarnings(args, loaded.warnings);
   const clock = new VirtualClock({ autoAdvance: true });
   const sim = await startSimulatedCluster({

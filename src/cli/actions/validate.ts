@@ -1,4 +1,5 @@
 import { loadConfig } from '../../config/load.js';
+import { strategySections } from '../../engine/strategy.js';
 import type { GlobalArgs } from '../args.js';
 import { printWarnings } from '../console.js';
 
@@ -6,6 +7,7 @@ import { printWarnings } from '../console.js';
 export async function run(args: GlobalArgs & { to?: string }): Promise<void> {
   const loaded = await loadConfig({
     file: args.file,
+    sections: await strategySections(),
     to: args.to,
     namespace: args.namespace,
     purpose: 'release',

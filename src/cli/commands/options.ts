@@ -1,8 +1,10 @@
 import type { Argv } from 'yargs';
+import { strategies } from '../../engine/strategy.js';
 
 // Flags shared by several commands.
 
-export const STRATEGIES = ['rolling', 'bluegreen', 'canary'] as const;
+/** The registered strategies (built-ins and plugins'), read when a command's flags are built. */
+export const strategyChoices = (): string[] => strategies.names();
 
 export function withTo<T>(y: Argv<T>, required: boolean) {
   return y.option('to', {

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../args.js';
 import { lazy } from './lazy.js';
-import { STRATEGIES, withTemplates, withTo } from './options.js';
+import { strategyChoices, withTemplates, withTo } from './options.js';
 
 export const planCommand: CommandModule<
   GlobalArgs,
@@ -12,8 +12,8 @@ export const planCommand: CommandModule<
     'Show the manifests, weight schedule, duration and time-to-detect of a release; a diff when a cluster is reachable',
   builder: (y) =>
     withTemplates(withTo(y, true)).option('strategy', {
-      choices: STRATEGIES,
-      default: 'canary' as const,
+      choices: strategyChoices(),
+      default: 'canary',
       describe: 'The strategy to plan',
     }),
   handler: lazy(() => import('../actions/plan.js')),

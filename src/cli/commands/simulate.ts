@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../args.js';
 import { lazy } from './lazy.js';
-import { STRATEGIES, withTo } from './options.js';
+import { strategyChoices, withTo } from './options.js';
 
 export const simulateCommand: CommandModule<
   GlobalArgs,
@@ -11,7 +11,7 @@ export const simulateCommand: CommandModule<
   describe: 'Run a release on the embedded simulated cluster in virtual time',
   builder: (y) =>
     withTo(y, true)
-      .positional('strategy', { choices: STRATEGIES, describe: 'The strategy to simulate' })
+      .positional('strategy', { choices: strategyChoices(), describe: 'The strategy to simulate' })
       .option('scenario', {
         type: 'string',
         describe: 'How the new version behaves (healthy, crashloop, slow-ready, high-errors…)',

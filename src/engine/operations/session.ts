@@ -14,7 +14,7 @@ import { LeaseLock, parseHolder } from '../lock.js';
 import { type DriveResult, drive } from '../reconciler.js';
 import { ConfigMapRecordStore, patchCurrent } from '../record.js';
 import type { EventHub } from '../reporter.js';
-import { loadStrategy, type Plan } from '../strategy.js';
+import { loadStrategy, type Plan, strategySections } from '../strategy.js';
 import type { AppOptions, ConnectionOptions, RunOptions } from './options.js';
 import { type ReleaseResult, toResult } from './run.js';
 export interface Session {
@@ -27,9 +27,10 @@ export interface Session {
 }
 
 export async function readConfig(config: string | object, to?: string, namespace?: string) {
+  const sections = await strategySections();
   return typeof config === 'string'
-    ? loadConfig({ file: config, to, namespace })
-    : parseConfig(JSON.stringify(config), { file: '<config object>', to, namespace });
+    ? loadConfig({ file: config, to, namespace, sections })
+    : parseConfig(JSON.stringify(config), { file: '<config object>', to, namespace, sections });
 }
 
 export function connect(
