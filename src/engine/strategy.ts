@@ -4,6 +4,7 @@
 // idempotent: doing it twice has the effect of doing it once.
 import type { KdeployConfig } from '../config/schema.js';
 import type { Cluster } from '../kube/cluster.js';
+import type { DescribeContext, PlanPreview, StepDescription } from './plan/types.js';
 import type { Clock, MetricProvider, Router } from './ports.js';
 import type { Diagnosis, ReleaseEvent, ReleaseState, StrategyKind } from './types.js';
 
@@ -51,12 +52,16 @@ export interface Step {
    */
   readonly skippable?: boolean;
   run(ctx: StepContext): Promise<StepResult>;
+  /** What the step will do, for `kdeploy plan`; a step without one is listed by its name only. */
+  describe?(ctx: DescribeContext): StepDescription;
 }
 
 export interface Plan {
   steps: Step[];
   /** Run after a failure or an abort, from the first one, whatever forward step was reached. */
   rollback: Step[];
+  /** What `kdeploy plan` shows besides the steps: manifests, router, what it reads from the cluster. */
+  preview?: PlanPreview;
 }
 
 export interface Strategy {
