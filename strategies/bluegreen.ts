@@ -27,7 +27,6 @@ import {
   versionOfTemplate,
 } from '../src/engine/rollout.js';
 import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.js';
-import type { ReleaseState } from '../src/engine/types.js';
 import type { Manifest } from '../src/manifests/render.js';
 import { LABELS } from '../src/manifests/view.js';
 import {
@@ -38,6 +37,7 @@ import {
   type Color,
   colorName,
   data,
+  idleColor,
   labelsOf,
   other,
   router,
@@ -281,9 +281,6 @@ function analysisStep(
     },
   ];
 }
-
-/** The colour the release will deploy to: what `observe` read, else blue (a first release). */
-const idleColor = (release: ReleaseState): Color => data(release).target ?? 'blue';
 
 /** What adopt would find, read-only: the idle colour is the one the active Service doesn't select. */
 async function observe(config: KdeployConfig, cluster: ReadOnlyCluster): Promise<Record<string, unknown>> {

@@ -27,6 +27,8 @@ export const TEMPLATE_HASH = 'kdeploy.dev/template-hash';
 
 export const data = (r: ReleaseState) => r.data as BlueGreenData;
 export const other = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
+/** For a plan: the colour the release will deploy to, as `observe` read it, else blue (a first release). */
+export const idleColor = (release: ReleaseState): Color => data(release).target ?? 'blue';
 export const colorName = (c: KdeployConfig, color: Color) => `${c.app}-${color}`;
 export const labelsOf = (o: { metadata?: unknown } | undefined) =>
   (o?.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};

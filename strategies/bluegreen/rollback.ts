@@ -4,7 +4,17 @@ import type { Step } from '../../src/engine/strategy.js';
 import { LABELS } from '../../src/manifests/view.js';
 import { anyTemplateTarget, awaitDeployment } from '../progressive.js';
 import { deploymentRef, scaleDeployment, serviceRef } from '../shared/objects.js';
-import { activate, colorName, data, type ServiceShape, target, usesWeights } from './context.js';
+import {
+  activate,
+  colorName,
+  data,
+  idleColor,
+  other,
+  type ServiceShape,
+  target,
+  usesWeights,
+  weightFor,
+} from './context.js';
 
 /** Rollback 1: the old side up and ready (at once when still warm), then the traffic back to it. */
 export const restoreOld: Step = {
@@ -48,6 +58,11 @@ export const restoreOld: Step = {
     );
     ctx.emit({ type: 'weight', canary: 0, stable: 100, verified: true });
   },
+  describe: ({ router: r, release }) => ({
+    does: 'scale the old colour back up (at once while still warm), wait until it is available, and send the traffic back to it',
+    detect: {},
+    routerCalls: r?.describe(weightFor(other(idleColor(release)))),
+  }),
 };
 
 /** Rollback 2: the new colour to 0 (a first release removes what it created). */
@@ -67,4 +82,8 @@ export const scaleDownNew: Step = {
     await ctx.cluster.delete(deploymentRef(ctx.config, name));
     if (d.createdService) await ctx.cluster.delete(serviceRef(ctx.config, ctx.config.app));
   },
+  describe: () => ({
+    does: 'scale the new colour to 0 (a first release deletes what it created)',
+    detect: {},
+  }),
 };

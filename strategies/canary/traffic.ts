@@ -71,10 +71,13 @@ function describeWeight({ config, router: r }: DescribeContext, weight: number):
     },
     detect: podDetection(config),
     routerCalls: r?.describe(weight),
-    notes:
-      split.achieved === weight
-        ? []
-        : [`setWeight ${weight}: the pod ratio gives ${split.achieved} % with ${config.replicas} replicas`],
+    ...(split.achieved === weight
+      ? {}
+      : {
+          notes: [
+            `setWeight ${weight}: the pod ratio gives ${split.achieved} % with ${config.replicas} replicas`,
+          ],
+        }),
   };
 }
 
