@@ -6,14 +6,8 @@
 // The zod that validates kdeploy.yaml, for a plugin's config section: schemas from another copy of zod
 // would mix two validators in one schema.
 export * as z from 'zod';
-export {
-  applyDeployment,
-  awaitDeployment,
-  deploymentRef,
-  newVersionTarget,
-  releaseOf,
-  stampedTemplate,
-} from '../strategies/progressive.js';
+export { awaitDeployment, newVersionTarget } from '../strategies/progressive.js';
+export { applyDeployment, deploymentRef, releaseOf, stampedTemplate } from '../strategies/shared/objects.js';
 export { type ProviderFactory, providers } from './analysis/registry.js';
 export { analysisRefSchema } from './config/analysis-schema.js';
 export { analysisRefProblems } from './config/checks.js';

@@ -15,9 +15,12 @@
 // so step names are colour-free and a resumed release keeps its colour. A weight router's flip also flips
 // the active Service's selector, so in-cluster clients follow it and the Service never selects a colour at 0.
 import { createHash } from 'node:crypto';
+import { formatDuration } from '../src/config/duration-text.js';
 import type { KdeployConfig } from '../src/config/schema.js';
 import { LABELS } from '../src/core/labels.js';
 import type { ReleaseState } from '../src/core/release.js';
+import { analysisDescription, podDetection } from '../src/engine/plan/detection.js';
+import type { ReadOnlyCluster } from '../src/engine/plan/types.js';
 import {
   type DeploymentLike,
   type PodObject,
@@ -28,92 +31,40 @@ import {
 import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.js';
 import type { Manifest } from '../src/manifests/render.js';
 import type { RoutedServices } from '../src/traffic/aws-routers.js';
-import { bluegreenSection } from './config/bluegreen.js';
+
 import {
-  anyTemplateTarget,
+  activate,
+  annotationsOf,
+  type BlueGreenData,
+  bluegreenManifests,
+  type Color,
+  colorName,
+  data,
+  idleColor,
+  labelsOf,
+  other,
+  router,
+  routerConfig,
+  routerDeps,
+  type ServiceShape,
+  TEMPLATE_HASH,
+  target,
+  usesWeights,
+  weightFor,
+} from './bluegreen/context.js';
+import { restoreOld, scaleDownNew } from './bluegreen/rollback.js';
+import { bluegreenSection } from './config/bluegreen.js';
+import { awaitDeployment, timedWait } from './progressive.js';
+import { runStepAnalysis } from './shared/analysis.js';
+import {
   applyDeployment,
-  awaitDeployment,
   deploymentRef,
   ensureAppService,
-  renderFor,
-  routerFor,
-  runStepAnalysis,
   scaleDeployment,
   serviceRef,
-  shiftTraffic,
   sideService,
   stampedTemplate,
-  timedWait,
-} from './progressive.js';
-
-export type Color = 'blue' | 'green';
-
-interface BlueGreenData {
-  adopted?: true;
-  /** The colour this release deploys to. */
-  target?: Color;
-  /** The colour live before the release; absent when none was. */
-  active?: Color;
-  /** A plain Deployment `<app>` served before (adoption). */
-  plain?: boolean;
-  /** The active Service's selector before the release (restored when an adoption rolls back). */
-  previousSelector?: Record<string, string>;
-  createdService?: boolean;
-}
-
-/** Identifies a rendered template, so a colour that already runs exactly it is reused warm (rollbacks). */
-const TEMPLATE_HASH = 'kdeploy.dev/template-hash';
-
-const data = (r: ReleaseState) => r.data as BlueGreenData;
-const other = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
-export const colorName = (c: KdeployConfig, color: Color) => `${c.app}-${color}`;
-const labelsOf = (o: { metadata?: unknown } | undefined) =>
-  (o?.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
-const annotationsOf = (o: { metadata?: unknown } | undefined) =>
-  (o?.metadata as { annotations?: Record<string, string> } | undefined)?.annotations ?? {};
-
-interface ServiceShape {
-  metadata?: { name?: string };
-  spec?: { selector?: Record<string, string> };
-}
-
-function target(ctx: StepContext): Color {
-  const t = data(ctx.release).target;
-  if (!t) throw new Error('the release record has no target colour: the adopt step did not run');
-  return t;
-}
-
-/** The share of traffic a router gives green: blue is the router's "stable" side, green its "canary" side. */
-const weightFor = (color: Color) => (color === 'green' ? 100 : 0);
-
-function router(ctx: StepContext) {
-  const config = ctx.config.strategy.bluegreen.router ?? { type: 'service' as const };
-  return routerFor(ctx, config, {
-    flip: { service: ctx.config.app, label: LABELS.color, values: { stable: 'blue', canary: 'green' } },
-    services: bluegreenServices(ctx.config),
-  });
-}
-
-/** The Service per colour a weight router points its targets at (blue its stable side, green its canary side). */
-export const bluegreenServices = (c: KdeployConfig): RoutedServices => ({
-  stable: colorName(c, 'blue'),
-  canary: colorName(c, 'green'),
-  port: c.service.port,
-});
-
-const usesWeights = (config: KdeployConfig) =>
-  (config.strategy.bluegreen.router?.type ?? 'service') !== 'service';
-
-/** Sends all traffic to `color`; reported as the new version's share. */
-async function activate(ctx: StepContext, color: Color): Promise<void> {
-  await shiftTraffic(ctx, await router(ctx), weightFor(color), target(ctx) === 'green');
-  if (usesWeights(ctx.config))
-    await ctx.cluster.patch(
-      serviceRef(ctx.config, ctx.config.app),
-      { spec: { selector: { [LABELS.color]: color } } },
-      'merge',
-    );
-}
+} from './shared/objects.js';
 
 /**
  * The colour live before this release, given the colour the active Service selects. Behind a weight router
@@ -132,20 +83,6 @@ async function liveColor(ctx: StepContext, selected: Color | undefined): Promise
     });
     return selected;
   }
-}
-
-/** The objects a blue/green release to `color` applies: that colour's Deployment, the active and preview Services. */
-export function bluegreenManifests(
-  config: KdeployConfig,
-  to: { version: string; image: string },
-  color: Color,
-) {
-  const [deployment] = renderFor(config, to, { nameSuffix: `-${color}`, color }, ['deployment']);
-  const [service, preview] = renderFor(config, to, undefined, ['service', 'preview-service'], {
-    serviceSelector: { [LABELS.color]: color },
-    previewSelector: { [LABELS.color]: color },
-  });
-  return { deployment: deployment!, service: service!, preview: preview! };
 }
 
 function renderColor(ctx: StepContext, color: Color): { deployment: Manifest; template: PodTemplate } {
@@ -196,6 +133,10 @@ const adopt: Step = {
       data: { ...ctx.release.data, ...patch },
     });
   },
+  describe: ({ config }) => ({
+    does: `find the live colour (the active Service's selector, or the router's weights) and record it; a plain Deployment ${config.app} is adopted and removed at the end`,
+    detect: {},
+  }),
 };
 
 const ensureServices: Step = {
@@ -214,6 +155,10 @@ const ensureServices: Step = {
         await ctx.cluster.apply(sideService(active, colorName(config, c), { [LABELS.color]: c }));
     }
   },
+  describe: ({ config }) => ({
+    does: `create Service ${config.app} when it is missing${config.strategy.bluegreen.previewService ? `, point ${config.app}-preview at the idle colour` : ''}${usesWeights(config) ? ', apply a Service per colour for the router' : ''}`,
+    detect: {},
+  }),
 };
 
 const deployIdle: Step = {
@@ -233,6 +178,11 @@ const deployIdle: Step = {
     }
     await applyDeployment(ctx, deployment, template, ctx.config.replicas);
   },
+  describe: ({ config, release }) => ({
+    does: `deploy ${release.to.version} to the idle colour (${colorName(config, idleColor(release))}) with ${config.replicas} replicas`,
+    detect: {},
+    notes: [`blue/green deploys to the colour the active Service does not select: ${idleColor(release)}`],
+  }),
 };
 
 const awaitIdle: Step = {
@@ -245,6 +195,10 @@ const awaitIdle: Step = {
       templateTarget(ctx, template.metadata?.annotations?.[TEMPLATE_HASH] ?? ''),
     );
   },
+  describe: ({ config, release }) => ({
+    does: `wait until all ${config.replicas} pods of ${colorName(config, idleColor(release))} are available`,
+    detect: podDetection(config),
+  }),
 };
 
 const awaitPromotion: Step = {
@@ -258,6 +212,11 @@ const awaitPromotion: Step = {
       pause: 'the new colour is ready (preview Service); waiting for kdeploy promote to switch traffic',
     };
   },
+  describe: () => ({
+    does: 'wait for kdeploy promote (test on the preview Service); a first release does not wait',
+    waitsForPromote: true,
+    detect: {},
+  }),
 };
 
 /**
@@ -284,6 +243,11 @@ const switchTraffic: Step = {
     await checkSelectable(ctx, color);
     await activate(ctx, color);
   },
+  describe: ({ router: r, release }) => ({
+    does: 'send all traffic to the new colour',
+    detect: {},
+    routerCalls: r?.describe(weightFor(idleColor(release))),
+  }),
 };
 
 /** After the delay (old colour warm for a fast abort), the old side goes: a colour to 0, a plain Deployment away. */
@@ -296,77 +260,39 @@ const scaleDownOld: Step = {
     if (d.active) await scaleDeployment(ctx, colorName(ctx.config, d.active), 0);
     else await ctx.cluster.delete(deploymentRef(ctx.config, ctx.config.app));
   },
-};
-
-/** Rollback 1: the old side up and ready (at once when still warm), then the traffic back to it. */
-const restoreOld: Step = {
-  name: 'restore-old',
-  async run(ctx) {
-    const d = data(ctx.release);
-    const { config } = ctx;
-    if (!d.adopted || (!d.active && !d.plain)) return;
-    const from = ctx.release.from?.version ?? '';
-    if (d.active) {
-      const name = colorName(config, d.active);
-      const live = await ctx.cluster.get<DeploymentLike>(deploymentRef(config, name));
-      if (!live) {
-        // Flipping to a colour that no longer exists would leave the Service without endpoints.
-        ctx.emit({ type: 'info', message: `${name} no longer exists: traffic stays on ${target(ctx)}` });
-        return;
-      }
-      if ((live.spec?.replicas ?? 0) < config.replicas) await scaleDeployment(ctx, name, config.replicas);
-      await awaitDeployment(ctx, name, anyTemplateTarget(from));
-      const service = await ctx.cluster.get<ServiceShape>(serviceRef(config, config.app));
-      // A weight router may have flipped before a crash left the selector behind: set both again.
-      if (usesWeights(config) || service?.spec?.selector?.[LABELS.color] !== d.active)
-        await activate(ctx, d.active);
-      return;
-    }
-    // Adoption: the plain Deployment is there until the last step removes it; give the Service its old selector back.
-    if (!(await ctx.cluster.get(deploymentRef(config, config.app)))) {
-      ctx.emit({
-        type: 'info',
-        message: `the plain Deployment ${config.app} is already gone: traffic stays on ${target(ctx)}`,
-      });
-      return;
-    }
-    await awaitDeployment(ctx, config.app, anyTemplateTarget(from));
-    await ctx.cluster.mutate<ServiceShape & { apiVersion?: string; kind?: string }>(
-      serviceRef(config, config.app),
-      (svc) =>
-        svc.spec?.selector?.[LABELS.color] === undefined
-          ? undefined
-          : { ...svc, spec: { ...svc.spec, selector: d.previousSelector } },
-    );
-    ctx.emit({ type: 'weight', canary: 0, stable: 100, verified: true });
+  describe: ({ config }) => {
+    const delay = config.strategy.bluegreen.scaleDownDelay;
+    return {
+      does: `keep the old colour warm ${formatDuration(delay)} (abort = flip back), then scale it to 0`,
+      durationMs: delay,
+      detect: {},
+    };
   },
 };
 
-/** Rollback 2: the new colour to 0 (a first release removes what it created). */
-const scaleDownNew: Step = {
-  name: 'scale-down-new',
-  async run(ctx) {
-    const d = data(ctx.release);
-    if (!d.target) return;
-    const name = colorName(ctx.config, d.target);
-    if (d.active || d.plain) {
-      // Never take away the colour the active Service still selects (the old side could not be restored).
-      const service = await ctx.cluster.get<ServiceShape>(serviceRef(ctx.config, ctx.config.app));
-      if (service?.spec?.selector?.[LABELS.color] === d.target) return;
-      await scaleDeployment(ctx, name, 0);
-      return;
-    }
-    await ctx.cluster.delete(deploymentRef(ctx.config, name));
-    if (d.createdService) await ctx.cluster.delete(serviceRef(ctx.config, ctx.config.app));
-  },
-};
-
+/** Pre-promotion analysis watches the idle colour's pods too; after the flip only the metrics count. */
 function analysisStep(
   name: string,
   ref: KdeployConfig['strategy']['bluegreen']['prePromotionAnalysis'],
+  watchesPods: boolean,
 ): Step[] {
   if (!ref) return [];
-  return [{ name, run: (ctx) => runStepAnalysis(ctx, ref, name) }];
+  return [
+    {
+      name,
+      run: (ctx) => runStepAnalysis(ctx, ref, name),
+      describe: ({ config }) => analysisDescription(config, ref, watchesPods ? podDetection(config) : {}),
+    },
+  ];
+}
+
+/** What adopt would find, read-only: the idle colour is the one the active Service doesn't select. */
+async function observe(config: KdeployConfig, cluster: ReadOnlyCluster): Promise<Record<string, unknown>> {
+  const service = await cluster.get<ServiceShape>(serviceRef(config, config.app));
+  const selected = service?.spec?.selector?.[LABELS.color];
+  return selected === 'blue' || selected === 'green'
+    ? ({ target: other(selected), active: selected } satisfies BlueGreenData)
+    : {};
 }
 
 export const bluegreen: Strategy = {
@@ -382,13 +308,21 @@ export const bluegreen: Strategy = {
         ensureServices,
         deployIdle,
         awaitIdle,
-        ...(gated ? analysisStep('pre-promotion-analysis', bg.prePromotionAnalysis) : []),
+        ...(gated ? analysisStep('pre-promotion-analysis', bg.prePromotionAnalysis, true) : []),
         ...(gated && !bg.autoPromote ? [awaitPromotion] : []),
         switchTraffic,
-        ...(gated ? analysisStep('post-promotion-analysis', bg.postPromotionAnalysis) : []),
+        ...(gated ? analysisStep('post-promotion-analysis', bg.postPromotionAnalysis, false) : []),
         scaleDownOld,
       ],
       rollback: [restoreOld, scaleDownNew],
+      preview: {
+        manifests: (ctx) => {
+          const m = bluegreenManifests(config, release.to, idleColor(ctx.release));
+          return bg.previewService ? [m.deployment, m.service, m.preview] : [m.deployment, m.service];
+        },
+        router: { config: routerConfig(config), deps: routerDeps(config) },
+        observe: (cluster) => observe(config, cluster),
+      },
     };
   },
 };

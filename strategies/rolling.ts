@@ -9,6 +9,7 @@
 import type { KdeployConfig } from '../src/config/schema.js';
 import { RELEASE_ANNOTATION } from '../src/core/labels.js';
 import type { ReleaseState } from '../src/core/release.js';
+import { podDetection, withMetrics } from '../src/engine/plan/detection.js';
 import {
   awaitRollout,
   type DeploymentLike,
@@ -19,7 +20,8 @@ import type { Plan, Step, StepContext, Strategy } from '../src/engine/strategy.j
 import { statusOf } from '../src/kube/errors.js';
 import { type Manifest, renderManifests } from '../src/manifests/render.js';
 import { rollingSection } from './config/rolling.js';
-import { withBackgroundAnalysis } from './progressive.js';
+import { withBackgroundAnalysis } from './shared/analysis.js';
+import { deploymentRef, ensureAppService, releaseOf, serviceRef, stampedTemplate } from './shared/objects.js';
 
 /** What the release remembers about the cluster before it changed anything. */
 interface RollingData {
@@ -34,20 +36,9 @@ interface RollingData {
 }
 
 const data = (r: ReleaseState) => r.data as RollingData;
-const deploymentRef = (c: KdeployConfig) => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  name: c.app,
-  namespace: c.namespace,
-});
-const serviceRef = (c: KdeployConfig) => ({
-  apiVersion: 'v1',
-  kind: 'Service',
-  name: c.app,
-  namespace: c.namespace,
-});
-const releaseOf = (meta: { annotations?: Record<string, string> } | undefined) =>
-  meta?.annotations?.[RELEASE_ANNOTATION];
+/** The app's Deployment and Service: rolling changes `<app>` in place. */
+const appDeployment = (ctx: StepContext) => deploymentRef(ctx.config, ctx.config.app);
+const appService = (ctx: StepContext) => serviceRef(ctx.config, ctx.config.app);
 
 function render(ctx: StepContext): { deployment: Manifest; service: Manifest } {
   const [deployment, service] = renderManifests(ctx.config, {
@@ -60,22 +51,11 @@ function render(ctx: StepContext): { deployment: Manifest; service: Manifest } {
   return { deployment, service };
 }
 
-/** The new pod template: the rendered one, stamped with the release, still matching the live selector. */
-function newTemplate(ctx: StepContext, rendered: Manifest, selector: Record<string, string>): PodTemplate {
-  const template = structuredClone((rendered.spec as DeploymentLike['spec'])?.template ?? {});
-  template.metadata = {
-    ...template.metadata,
-    labels: { ...template.metadata?.labels, ...selector },
-    annotations: { ...template.metadata?.annotations, [RELEASE_ANNOTATION]: ctx.release.id },
-  };
-  return template;
-}
-
 const adopt: Step = {
   name: 'adopt',
   async run(ctx) {
     if (data(ctx.release).adopted) return;
-    const live = await ctx.cluster.get<DeploymentLike>(deploymentRef(ctx.config));
+    const live = await ctx.cluster.get<DeploymentLike>(appDeployment(ctx));
     if (live) {
       const template = live.spec?.template;
       // A template stamped with this release means an earlier run already changed it: never record it as "previous".
@@ -105,25 +85,27 @@ const adopt: Step = {
       });
     }
   },
+  describe: ({ config }) => ({
+    does: `record the pod template and replicas ${config.app} runs (rollback restores them); with no ${config.app} yet, the release creates it`,
+    detect: {},
+  }),
 };
 
 const ensureService: Step = {
   name: 'ensure-service',
   async run(ctx) {
     // An existing Service is the user's: changing its selector could cut traffic to the running pods.
-    if (await ctx.cluster.get(serviceRef(ctx.config))) return;
     const { service } = render(ctx);
     const spec = service.spec as { selector?: Record<string, string> };
-    await ctx.save({ data: { ...ctx.release.data, createdService: true } satisfies RollingData });
-    try {
-      await ctx.cluster.create({
-        ...service,
-        spec: { ...spec, selector: data(ctx.release).selector ?? spec.selector },
-      });
-    } catch (err) {
-      if (statusOf(err) !== 409) throw err;
-    }
+    await ensureAppService(ctx, {
+      ...service,
+      spec: { ...spec, selector: data(ctx.release).selector ?? spec.selector },
+    });
   },
+  describe: ({ config }) => ({
+    does: `create Service ${config.app} when it is missing (an existing one stays as it is)`,
+    detect: {},
+  }),
 };
 
 const updateTemplate: Step = {
@@ -131,7 +113,7 @@ const updateTemplate: Step = {
   async run(ctx) {
     const { deployment } = render(ctx);
     const d = data(ctx.release);
-    const template = newTemplate(ctx, deployment, d.selector ?? {});
+    const template = stampedTemplate(deployment, ctx.release.id, d.selector ?? {});
     const spec = deployment.spec as NonNullable<DeploymentLike['spec']>;
     if (d.created) {
       try {
@@ -142,7 +124,7 @@ const updateTemplate: Step = {
         if (statusOf(err) !== 409) throw err;
       }
     }
-    const updated = await ctx.cluster.mutate<DeploymentLike>(deploymentRef(ctx.config), (live) => {
+    const updated = await ctx.cluster.mutate<DeploymentLike>(appDeployment(ctx), (live) => {
       if (releaseOf(live.spec?.template?.metadata) === ctx.release.id) return undefined;
       return {
         ...live,
@@ -158,6 +140,10 @@ const updateTemplate: Step = {
     if (!updated)
       throw new Error(`Deployment ${ctx.config.namespace}/${ctx.config.app} disappeared during the release`);
   },
+  describe: ({ config, release }) => ({
+    does: `give ${config.app} the pod template of ${release.to.version} (maxSurge ${config.strategy.rolling.maxSurge}, maxUnavailable ${config.strategy.rolling.maxUnavailable})`,
+    detect: {},
+  }),
 };
 
 const awaitNewVersion: Step = {
@@ -175,6 +161,10 @@ const awaitNewVersion: Step = {
         ownsTemplate: true,
       });
     }),
+  describe: ({ config }) => ({
+    does: 'wait while the deployment controller rolls the new pods out',
+    detect: withMetrics(config, config.strategy.rolling.analysis, podDetection(config)),
+  }),
 };
 
 const restoreTemplate: Step = {
@@ -182,12 +172,12 @@ const restoreTemplate: Step = {
   async run(ctx) {
     const d = data(ctx.release);
     if (d.created) {
-      await ctx.cluster.delete(deploymentRef(ctx.config));
-      if (d.createdService) await ctx.cluster.delete(serviceRef(ctx.config));
+      await ctx.cluster.delete(appDeployment(ctx));
+      if (d.createdService) await ctx.cluster.delete(appService(ctx));
       return;
     }
     if (!d.previousTemplate) return; // the release failed before it changed anything
-    await ctx.cluster.mutate<DeploymentLike>(deploymentRef(ctx.config), (live) => {
+    await ctx.cluster.mutate<DeploymentLike>(appDeployment(ctx), (live) => {
       // Only undo our own change; a template without our stamp is already the old one (or someone else's).
       if (releaseOf(live.spec?.template?.metadata) !== ctx.release.id) return undefined;
       return {
@@ -200,6 +190,10 @@ const restoreTemplate: Step = {
       };
     });
   },
+  describe: ({ config }) => ({
+    does: `put ${config.app}'s previous pod template back (a first release deletes what it created)`,
+    detect: {},
+  }),
 };
 
 const awaitOldVersion: Step = {
@@ -215,15 +209,19 @@ const awaitOldVersion: Step = {
       diagnose: false,
     });
   },
+  describe: () => ({ does: 'wait until the old version is fully available again', detect: {} }),
 };
 
 export const rolling: Strategy = {
   name: 'rolling',
   configSection: rollingSection,
-  plan(): Plan {
+  plan(config, release): Plan {
     return {
       steps: [adopt, ensureService, updateTemplate, awaitNewVersion],
       rollback: [restoreTemplate, awaitOldVersion],
+      preview: {
+        manifests: () => renderManifests(config, { version: release.to.version, image: release.to.image }),
+      },
     };
   },
 };

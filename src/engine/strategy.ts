@@ -11,6 +11,7 @@ import { KdeployError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import type { Clock, MetricProvider, Router } from '../core/ports.js';
 import type { Diagnosis, ReleaseEvent, ReleaseState, StrategyKind } from '../core/release.js';
+import type { DescribeContext, PlanPreview, StepDescription } from './plan/types.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** An event as a step emits it; the engine adds time, app and release id. */
@@ -56,12 +57,16 @@ export interface Step {
    */
   readonly skippable?: boolean;
   run(ctx: StepContext): Promise<StepResult>;
+  /** What the step will do, for `kdeploy plan`; a step without one is listed by its name only. */
+  describe?(ctx: DescribeContext): StepDescription;
 }
 
 export interface Plan {
   steps: Step[];
   /** Run after a failure or an abort, from the first one, whatever forward step was reached. */
   rollback: Step[];
+  /** What `kdeploy plan` shows besides the steps: manifests, router, what it reads from the cluster. */
+  preview?: PlanPreview;
 }
 
 export interface Strategy {

@@ -21,7 +21,7 @@ export async function run(args: RenderArgs): Promise<void> {
   const objects = renderManifests(config, { version: image!.version, image: image!.image, templatesDir });
   const baseline = config.strategy.canary.baseline
     ? [
-        (await import('../../../strategies/canary.js')).baselineManifest(
+        (await import('../../../strategies/canary/manifests.js')).baselineManifest(
           { ...config, templates: templatesDir },
           image!,
         ),
@@ -36,11 +36,12 @@ async function targetGroupBindings(config: KdeployConfig, templatesDir: string |
   const routed = [
     {
       router: config.strategy.canary.router,
-      services: async () => (await import('../../../strategies/canary.js')).canaryServices(config),
+      services: async () => (await import('../../../strategies/canary/manifests.js')).canaryServices(config),
     },
     {
       router: config.strategy.bluegreen.router,
-      services: async () => (await import('../../../strategies/bluegreen.js')).bluegreenServices(config),
+      services: async () =>
+        (await import('../../../strategies/bluegreen/context.js')).bluegreenServices(config),
     },
   ];
   const objects: object[] = [];
