@@ -9,6 +9,7 @@ import type {
   Verdict,
 } from '../core/analysis.js';
 
+// The state shapes live in core (the release record persists them); re-exported for the analysis API.
 export type {
   AnalysisRunState,
   MeasurementPhase,
@@ -17,7 +18,7 @@ export type {
   MetricSpec,
   MetricState,
   Verdict,
-} from '../core/analysis.js';
+};
 
 // The analysis run as a pure state machine: (state, measurement) → state. No I/O and no clock reads here: the
 // runner (runner.ts) takes measurements and passes the times in, the engine persists the state in its release

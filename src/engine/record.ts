@@ -2,9 +2,10 @@
 // `kdeploy-<app>` in the app's namespace. Every change is a read-modify-write guarded by resourceVersion, so
 // two processes (a running release and `kdeploy abort`) can write it at once without losing either change.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KdeployConfig } from '../config/schema.js';
 import type { Cluster } from '../core/cluster.js';
 import type { RecordStore } from '../core/ports.js';
-import type { ReleaseRecord, ReleaseState } from '../core/release.js';
+import type { ReleaseRecord, ReleaseState, StrategyKind } from '../core/release.js';
 export const recordName = (app: string) => `kdeploy-${app}`;
 const EMPTY: ReleaseRecord = { current: null, history: [] };
 
@@ -132,4 +133,36 @@ export class ConfigMapRecordStore implements RecordStore {
       signal,
     );
   }
+}
+
+/** The record entry for a new release; `config` is kept so resume/abort/rollback need no kdeploy.yaml. */
+export function newRelease(
+  config: KdeployConfig,
+  strategy: StrategyKind,
+  to: { version: string; image: string },
+  id: string,
+  now: number,
+  kind: ReleaseState['kind'],
+): ReleaseState {
+  const at = new Date(now).toISOString();
+  return {
+    id,
+    app: config.app,
+    namespace: config.namespace,
+    strategy,
+    kind,
+    from: null,
+    to,
+    phase: 'running',
+    step: 0,
+    stepState: 'pending',
+    steps: [],
+    rollbackSteps: [],
+    startedAt: at,
+    updatedAt: at,
+    requests: {},
+    measurements: [],
+    data: {},
+    config,
+  };
 }

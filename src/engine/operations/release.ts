@@ -5,7 +5,7 @@ import type { KdeployConfig } from '../../config/schema.js';
 import { KdeployError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import { isTerminal, type ReleaseState, type StrategyKind } from '../../core/release.js';
-import { startRelease } from '../record.js';
+import { newRelease, startRelease } from '../record.js';
 import { EventHub } from '../reporter.js';
 import type { ReleaseOptions, RunOptions } from './options.js';
 import { type ReleaseResult, ReleaseRun } from './run.js';
@@ -13,38 +13,6 @@ import { connect, makeLock, planFor, readConfig, runLocked, type Session, sessio
 
 const newReleaseId = (now: number) =>
   `${new Date(now).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
-
-/** The record entry for a new release; `config` is kept so resume/abort/rollback need no kdeploy.yaml. */
-function newRelease(
-  config: KdeployConfig,
-  strategy: StrategyKind,
-  to: { version: string; image: string },
-  id: string,
-  now: number,
-  kind: ReleaseState['kind'],
-): ReleaseState {
-  const at = new Date(now).toISOString();
-  return {
-    id,
-    app: config.app,
-    namespace: config.namespace,
-    strategy,
-    kind,
-    from: null,
-    to,
-    phase: 'running',
-    step: 0,
-    stepState: 'pending',
-    steps: [],
-    rollbackSteps: [],
-    startedAt: at,
-    updatedAt: at,
-    requests: {},
-    measurements: [],
-    data: {},
-    config,
-  };
-}
 
 /** Starts a new release in the record (with the lock held) and runs it. */
 export async function start(

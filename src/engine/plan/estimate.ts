@@ -7,6 +7,7 @@ import type { Clock } from '../../core/ports.js';
 import type { ReleaseState, VersionRef } from '../../core/release.js';
 import type { Manifest } from '../../manifests/render.js';
 import { createRouter } from '../../traffic/registry.js';
+import { newRelease } from '../record.js';
 import { loadStrategy, type Plan, type Step } from '../strategy.js';
 import type { ObjectDiff } from './diff.js';
 import type { DescribeContext, ReadOnlyCluster, StepDescription } from './types.js';
@@ -45,32 +46,6 @@ export interface PlanInput {
   cluster?: ReadOnlyCluster;
 }
 
-/** The record entry a release would start with; the plan never stores it. */
-function hypotheticalRelease(input: PlanInput): ReleaseState {
-  const at = new Date(input.clock.now()).toISOString();
-  const { config } = input;
-  return {
-    id: 'plan',
-    app: config.app,
-    namespace: config.namespace,
-    strategy: input.strategy,
-    kind: 'release',
-    from: null,
-    to: input.to,
-    phase: 'running',
-    step: 0,
-    stepState: 'pending',
-    steps: [],
-    rollbackSteps: [],
-    startedAt: at,
-    updatedAt: at,
-    requests: {},
-    measurements: [],
-    data: {},
-    config,
-  };
-}
-
 const planned =
   (ctx: DescribeContext) =>
   (step: Step, i: number): PlannedStep => ({
@@ -94,7 +69,8 @@ async function observe(plan: Plan, release: ReleaseState, cluster: ReadOnlyClust
 export async function planRelease(input: PlanInput): Promise<ReleasePlan> {
   const { config, clock } = input;
   const strategy = await loadStrategy(input.strategy);
-  const release = hypotheticalRelease(input);
+  // The record entry a release would start with; the plan never stores it.
+  const release = newRelease(input.config, input.strategy, input.to, 'plan', input.clock.now(), 'release');
   const plan = strategy.plan(config, release);
   const diffSkipped = await observe(plan, release, input.cluster);
   const routed = plan.preview?.router;
