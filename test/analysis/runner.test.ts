@@ -11,7 +11,7 @@ import {
 import { ConfigError } from '../../src/config/errors.js';
 import { VirtualClock } from '../../src/core/clock.js';
 import type { MetricProvider, MetricVars } from '../../src/core/ports.js';
-import { startServer } from './http-server.js';
+import { startServer } from '../support/http-server.js';
 
 const vars: MetricVars = { app: 'checkout', namespace: 'shop', stableVersion: 'v1', canaryVersion: 'v2' };
 

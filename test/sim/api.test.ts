@@ -10,7 +10,7 @@ import {
   VersionApi,
 } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { cluster, deployment, quiet, type TestCluster } from './helpers.js';
+import { cluster, deployment, quiet, type TestCluster } from '../support/sim-cluster.js';
 
 let t: TestCluster;
 beforeEach(async () => {

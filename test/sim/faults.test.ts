@@ -2,7 +2,7 @@
 // matching requests or at a seeded rate.
 import { ApiException, Watch } from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from 'vitest';
-import { cluster, deployment, type TestCluster } from './helpers.js';
+import { cluster, deployment, type TestCluster } from '../support/sim-cluster.js';
 
 let t: TestCluster;
 afterEach(async () => {

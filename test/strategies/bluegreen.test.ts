@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Router } from '../../src/core/ports.js';
 import type { ReleaseEvent } from '../../src/core/release.js';
 import { abort, promote, rollback } from '../../src/engine/api.js';
-import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
+import { appConfig, type Bed, bed, expectCapacityKept } from '../support/strategy-bed.js';
 
 let b: Bed | undefined;
 afterEach(async () => {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReleaseEvent } from '../../src/core/release.js';
 import { abort, resume } from '../../src/engine/api.js';
-import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
+import { appConfig, type Bed, bed, expectCapacityKept } from '../support/strategy-bed.js';
 
 let b: Bed | undefined;
 afterEach(async () => {
