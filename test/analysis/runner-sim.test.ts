@@ -4,7 +4,6 @@ import { PrometheusProvider } from '../../src/analysis/providers/prometheus.js';
 import { replayAnalysis } from '../../src/analysis/replay.js';
 import { type MetricDefinition, prepareMetrics, runAnalysis } from '../../src/analysis/runner.js';
 import { VirtualClock } from '../../src/core/clock.js';
-import type { MetricVars } from '../../src/core/ports.js';
 import { KubeCluster } from '../../src/kube/cluster.js';
 import { selectContext } from '../../src/kube/kubeconfig.js';
 import { type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
@@ -15,7 +14,9 @@ import { resourceByName } from '../../src/sim/resources.js';
 // The clock auto-advances as `simulate` runs it; the runner holds it while a query is on its way to the
 // simulator, so virtual time can't jump minutes during one request.
 const START = Date.UTC(2026, 0, 1);
-const vars: MetricVars = { app: 'checkout', namespace: 'shop', stableVersion: 'v1', canaryVersion: 'v2' };
+
+import { vars } from '../support/metric-vars.js';
+
 let sim: SimulatedCluster;
 const clock = new VirtualClock({ start: START, autoAdvance: true });
 

@@ -10,10 +10,10 @@ import {
 } from '../../src/analysis/runner.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { VirtualClock } from '../../src/core/clock.js';
-import type { MetricProvider, MetricVars } from '../../src/core/ports.js';
+import type { MetricProvider } from '../../src/core/ports.js';
 import { startServer } from '../support/http-server.js';
 
-const vars: MetricVars = { app: 'checkout', namespace: 'shop', stableVersion: 'v1', canaryVersion: 'v2' };
+import { vars } from '../support/metric-vars.js';
 
 /** A provider whose answers a test scripts per query: a value list, an error, or "hang until aborted"; the last repeats. */
 type Step = number[] | Error | 'hang';

@@ -2,14 +2,14 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCloudWatch } from '../../../src/analysis/providers/cloudwatch.js';
-import type { MetricVars } from '../../../src/core/ports.js';
 
 // The SDK mocked at client.send: what the provider asks for and how it reads answers. The real wire protocol
 // is exercised against moto in test/e2e/analysis/cloudwatch.test.ts.
 const cw = mockClient(CloudWatchClient);
 afterEach(() => cw.reset());
 
-const vars: MetricVars = { app: 'checkout', namespace: 'shop', stableVersion: 'v1', canaryVersion: 'v2' };
+import { vars } from '../../support/metric-vars.js';
+
 const queries = [
   {
     Id: 'err',

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../../src/analysis/errors.js';
 import { PrometheusProvider } from '../../../src/analysis/providers/prometheus.js';
-import type { MetricVars } from '../../../src/core/ports.js';
 import { startServer } from '../../support/http-server.js';
 
-const vars: MetricVars = { app: 'checkout', namespace: 'shop', stableVersion: 'v1', canaryVersion: 'v2' };
+import { vars } from '../../support/metric-vars.js';
+
 const vector = (...values: string[]) => ({
   status: 'success',
   data: {
