@@ -11,6 +11,7 @@ import {
 import { ConfigError } from '../../src/config/errors.js';
 import { VirtualClock } from '../../src/core/clock.js';
 import type { MetricProvider } from '../../src/core/ports.js';
+import { eventually } from '../support/eventually.js';
 import { startServer } from '../support/http-server.js';
 
 import { vars } from '../support/metric-vars.js';
@@ -209,7 +210,7 @@ describe('backgroundAnalysis', () => {
       clock: t.clock,
       onMeasurement: (r) => seen.push(r),
     }).start();
-    while (seen.length < 5) await new Promise((resolve) => setTimeout(resolve, 1));
+    await eventually(() => seen.length >= 5);
     const state = await bg.stop();
     expect(state.verdict).toBe('successful');
     expect(bg.state?.metrics.rate?.successful).toBeGreaterThanOrEqual(5);

@@ -1,5 +1,6 @@
 import { describe, expect, test, vi } from 'vitest';
 import { RealClock, VirtualClock } from '../../src/core/clock.js';
+import { eventually, quiet } from '../support/eventually.js';
 
 describe('VirtualClock', () => {
   test('advance fires timers in due order, ties in creation order, and timers set by timers', async () => {
@@ -23,7 +24,7 @@ describe('VirtualClock', () => {
     const clock = new VirtualClock({ start: 5_000 });
     let done = false;
     clock.sleep(10).then(() => (done = true));
-    await new Promise((r) => setTimeout(r, 20));
+    await quiet();
     expect(done).toBe(false);
     expect(clock.now()).toBe(5_000);
     expect(clock.nextDue()).toBe(5_010);
@@ -41,13 +42,19 @@ describe('VirtualClock', () => {
     await expect(clock.sleep(1, pre.signal)).rejects.toThrow('already');
   });
 
-  test('auto-advance rehearses a 30-minute sequence of sleeps in well under a second', async () => {
-    const clock = new VirtualClock({ start: 0, autoAdvance: true });
-    const started = performance.now();
-    for (let step = 0; step < 12; step++) await clock.sleep(150_000);
-    expect(clock.now()).toBe(30 * 60_000);
-    expect(performance.now() - started).toBeLessThan(1000);
-    clock.dispose();
+  test('auto-advance rehearses a 30-minute sequence of sleeps without waiting for any real timer', async () => {
+    // Real timers and wall time frozen: the sleeps can only finish if the clock needs neither.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date', 'performance'] });
+    try {
+      const clock = new VirtualClock({ start: 0, autoAdvance: true });
+      const wall = Date.now();
+      for (let step = 0; step < 12; step++) await clock.sleep(150_000);
+      expect(clock.now()).toBe(30 * 60_000);
+      expect(Date.now()).toBe(wall);
+      clock.dispose();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   test('auto-advance waits while work is held', async () => {
@@ -55,10 +62,10 @@ describe('VirtualClock', () => {
     const release = clock.hold();
     let done = false;
     clock.sleep(60_000).then(() => (done = true));
-    await new Promise((r) => setTimeout(r, 15));
+    await quiet(); // many times the idle turns an auto-advance jump waits for
     expect(done).toBe(false);
     release();
-    await vi.waitFor(() => expect(done).toBe(true), { timeout: 2000, interval: 5 });
+    await eventually(() => done);
     expect(clock.now()).toBe(60_000);
     clock.dispose();
   });
@@ -75,9 +82,18 @@ describe('VirtualClock', () => {
 describe('RealClock', () => {
   test('sleeps in wall time and can be aborted', async () => {
     const clock = new RealClock();
-    const t0 = Date.now();
-    await clock.sleep(15);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(14);
+    vi.useFakeTimers();
+    try {
+      let done = false;
+      const slept = clock.sleep(15).then(() => (done = true));
+      await vi.advanceTimersByTimeAsync(14);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await slept;
+      expect(done).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
     const ac = new AbortController();
     const p = clock.sleep(10_000, ac.signal);
     ac.abort(new Error('cancelled'));

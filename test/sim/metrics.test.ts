@@ -2,7 +2,8 @@
 // virtual time, the query subset, Prometheus' JSON shapes and errors.
 import { afterEach, describe, expect, test } from 'vitest';
 import { evaluate, type Sample } from '../../src/sim/promql.js';
-import { cluster, deployment, quiet, START, type TestCluster, until } from '../support/sim-cluster.js';
+import { eventually, quiet } from '../support/eventually.js';
+import { cluster, deployment, START, type TestCluster } from '../support/sim-cluster.js';
 
 let t: TestCluster;
 afterEach(async () => {
@@ -42,10 +43,12 @@ async function twoVersions() {
   canary.spec!.selector = { matchLabels: { app: 'checkout', track: 'canary' } };
   await t.apps.createNamespacedDeployment({ namespace: 'default', body: canary });
   await quiet();
-  await until(t.clock, async () =>
-    (await t.core.listNamespacedPod({ namespace: 'default' })).items.every((p) =>
-      p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    ),
+  await eventually(
+    async () =>
+      (await t.core.listNamespacedPod({ namespace: 'default' })).items.every((p) =>
+        p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      ),
+    { clock: t.clock },
   );
 }
 

@@ -4,6 +4,7 @@ import { makeInformer, type V1ConfigMap, Watch } from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.js';
 import { type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
+import { eventually } from '../support/eventually.js';
 import { cluster, START, type TestCluster } from '../support/sim-cluster.js';
 
 let t: TestCluster | undefined;
@@ -15,11 +16,6 @@ afterEach(async () => {
 });
 const ns = 'default';
 const path = `/api/v1/namespaces/${ns}/configmaps`;
-
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!check()) throw new Error(`never saw ${what}`);
-}
 
 function record(kc: ReturnType<SimulatedCluster['kubeConfig']>, query: Record<string, string>) {
   const events: string[] = [];
@@ -52,7 +48,7 @@ describe('watch', () => {
     });
     const w = record(kc, { labelSelector: 'app=web' });
     await w.started;
-    await eventually(() => w.events.length === 1, 'the initial ADDED');
+    await eventually(() => expect(w.events.length === 1, 'the initial ADDED').toBe(true));
     const relabel = (app: string) =>
       t!.core.patchNamespacedConfigMap({
         name: 'a',
@@ -66,7 +62,7 @@ describe('watch', () => {
       body: { metadata: { name: 'other', labels: { app: 'api' } } },
     });
     await t.core.deleteNamespacedConfigMap({ name: 'a', namespace: ns });
-    await eventually(() => w.events.length === 4, 'four events');
+    await eventually(() => expect(w.events.length === 4, 'four events').toBe(true));
     expect(w.events).toEqual(['ADDED a', 'DELETED a', 'ADDED a', 'DELETED a']);
     (await w.started).abort();
   });
@@ -78,7 +74,7 @@ describe('watch', () => {
     t.sim.compactHistory();
     const w = record(t.sim.kubeConfig(), { resourceVersion: list.metadata!.resourceVersion! });
     await w.started;
-    await eventually(() => w.state.closed, 'the stream close');
+    await eventually(() => expect(w.state.closed, 'the stream close').toBe(true));
     expect(w.events).toEqual(['ERROR 410 Expired']);
   });
 
@@ -95,10 +91,10 @@ describe('watch', () => {
       timeoutSeconds: '60',
     });
     await w.started;
-    await eventually(() => w.events.includes('BOOKMARK'), 'a bookmark');
+    await eventually(() => expect(w.events.includes('BOOKMARK'), 'a bookmark').toBe(true));
     expect(w.state.closed).toBe(false);
     await clock.advance(60_000);
-    await eventually(() => w.state.closed, 'the timeout');
+    await eventually(() => expect(w.state.closed, 'the timeout').toBe(true));
   });
 
   test("client-node's informer survives a dropped watch and a 410 by re-listing", async () => {
@@ -111,14 +107,14 @@ describe('watch', () => {
     informer.on('add', (cm) => seen.add(cm.metadata!.name!));
     await informer.start();
     await t.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'one' } } });
-    await eventually(() => seen.has('one'), 'one');
+    await eventually(() => expect(seen.has('one'), 'one').toBe(true));
     // The server forgets history and cuts the stream: the informer's re-watch gets 410 and re-lists.
     t.sim.compactHistory();
     await t.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'two' } } });
     t.sim.faults.dropWatches('configmaps');
-    await eventually(() => seen.has('two'), 'two after the re-list');
+    await eventually(() => expect(seen.has('two'), 'two after the re-list').toBe(true));
     await t.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'three' } } });
-    await eventually(() => seen.has('three'), 'three on the new watch');
+    await eventually(() => expect(seen.has('three'), 'three on the new watch').toBe(true));
     await informer.stop();
   });
 });

@@ -1,5 +1,5 @@
 // Shared helpers for the simulator tests: a cluster in manual virtual time, client-node API clients, and
-// a deployment manifest.
+// a deployment manifest. Waiting on it: eventually() with the cluster's clock (./eventually.ts).
 import { AppsV1Api, CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { VirtualClock } from '../../src/core/clock.js';
 import { type ScenarioInput, type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
@@ -57,23 +57,4 @@ export function deployment(
       },
     },
   };
-}
-
-/** Advances virtual time in steps until `check` passes; fails after `maxMs` of virtual time. */
-export async function until(
-  clock: VirtualClock,
-  check: () => Promise<boolean> | boolean,
-  maxMs = 10 * 60_000,
-  stepMs = 250,
-): Promise<void> {
-  const end = clock.now() + maxMs;
-  while (!(await check())) {
-    if (clock.now() >= end) throw new Error(`condition not reached within ${maxMs} ms of virtual time`);
-    await clock.advance(stepMs);
-  }
-}
-
-/** Lets the simulated controllers finish reacting to the last write (each hop is one event-loop turn). */
-export async function quiet(turns = 30): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
 }

@@ -3,7 +3,8 @@
 import { AppsV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startSimulatedCluster } from '../../../src/sim/index.js';
-import { cluster, deployment, quiet, type TestCluster, until } from '../../support/sim-cluster.js';
+import { eventually, quiet } from '../../support/eventually.js';
+import { cluster, deployment, type TestCluster } from '../../support/sim-cluster.js';
 
 let t: TestCluster;
 afterEach(async () => {
@@ -19,7 +20,7 @@ const complete = (d: V1Deployment) =>
   d.status?.updatedReplicas === d.spec?.replicas &&
   d.status?.availableReplicas === d.spec?.replicas &&
   d.status?.replicas === d.spec?.replicas;
-const rolledOut = () => until(t.clock, async () => complete(await read()));
+const rolledOut = () => eventually(async () => complete(await read()), { clock: t.clock });
 const sizes = async () =>
   Object.fromEntries(
     (await t.apps.listNamespacedReplicaSet({ namespace: ns })).items.map((rs) => [
@@ -111,12 +112,11 @@ describe('rolling updates', () => {
     await setImage('web:v2');
     await quiet();
     const start = t.clock.now();
-    await until(
-      t.clock,
-      async () => cond(await read(), 'Progressing')?.reason === 'ProgressDeadlineExceeded',
-      10 * 60_000,
-      1000,
-    );
+    await eventually(async () => cond(await read(), 'Progressing')?.reason === 'ProgressDeadlineExceeded', {
+      clock: t.clock,
+      timeoutMs: 10 * 60_000,
+      stepMs: 1000,
+    });
     const elapsed = t.clock.now() - start;
     expect(elapsed).toBeGreaterThanOrEqual(120_000);
     expect(elapsed).toBeLessThanOrEqual(123_000); // the controller rechecks deadline + 1 s, as upstream
@@ -205,8 +205,7 @@ describe('scaling and strategies', () => {
     await rolledOut();
     await setImage('web:v2');
     const seen = new Set<string>();
-    await until(
-      t.clock,
+    await eventually(
       async () => {
         const pods = (await t.core.listNamespacedPod({ namespace: ns })).items.map(
           (p) => p.spec!.containers[0]!.image!,
@@ -214,8 +213,7 @@ describe('scaling and strategies', () => {
         seen.add([...new Set(pods)].sort().join('+'));
         return complete(await read()) && pods.every((i) => i === 'web:v2');
       },
-      60_000,
-      50,
+      { clock: t.clock, timeoutMs: 60_000, stepMs: 50 },
     );
     expect(seen.has('web:v1+web:v2')).toBe(false);
     expect(await sizes()).toEqual({ 'web:v1': 0, 'web:v2': 3 });
@@ -230,13 +228,14 @@ describe('real time', () => {
     try {
       const apps = sim.kubeConfig().makeApiClient(AppsV1Api);
       await apps.createNamespacedDeployment({ namespace: ns, body: deployment('web', 'web:v1') });
-      const started = Date.now();
-      let d: V1Deployment;
-      do {
-        await new Promise((r) => setTimeout(r, 20));
-        d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
-      } while (!complete(d) && Date.now() - started < 5000);
-      expect(complete(d)).toBe(true);
+      // The subject is wall time itself, so this one waits in real time.
+      await eventually(
+        async () => complete(await apps.readNamespacedDeployment({ name: 'web', namespace: ns })),
+        {
+          timeoutMs: 5000,
+          stepMs: 20,
+        },
+      );
       expect(sim.errors).toEqual([]);
     } finally {
       await sim.close();

@@ -2,7 +2,8 @@
 // container states, restart counts, events and logs a real kubelet/scheduler would produce.
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from 'vitest';
-import { cluster, type TestCluster, until } from '../../support/sim-cluster.js';
+import { eventually } from '../../support/eventually.js';
+import { cluster, type TestCluster } from '../../support/sim-cluster.js';
 
 let t: TestCluster;
 afterEach(async () => {
@@ -81,7 +82,11 @@ describe('failure modes', () => {
     await t.clock.advance(10_000 + 1000);
     p = await read('crashy');
     expect(container(p).restartCount).toBe(2);
-    await until(t.clock, async () => container(await read('crashy')).restartCount === 4, 120_000, 2000);
+    await eventually(async () => container(await read('crashy')).restartCount === 4, {
+      clock: t.clock,
+      timeoutMs: 120_000,
+      stepMs: 2000,
+    });
     const backOff = (await events('crashy')).find((e) => e.reason === 'BackOff')!;
     expect(backOff.type).toBe('Warning');
     expect(backOff.count).toBe(4);
