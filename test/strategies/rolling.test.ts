@@ -3,15 +3,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abort, resume, rollback, status } from '../../src/engine/api.js';
 import { type LeaseObject, microTime } from '../../src/engine/lock.js';
 import type { SimulatedCluster } from '../../src/sim/index.js';
-import { appConfig, appState, cluster, releaseTo, runOptions, startSim } from '../support/engine-sim.js';
+import {
+  appConfig,
+  appState,
+  cluster,
+  releaseTo,
+  runOptions,
+  startSim,
+  stopSim,
+} from '../support/engine-sim.js';
 
+// Virtual time: lease lapses, renewals and deadlines are measured on the simulator's clock, not waited for.
 let sim: SimulatedCluster;
 beforeAll(async () => {
-  sim = await startSim();
+  sim = await startSim({ virtual: true });
 });
-afterAll(async () => {
-  await sim?.close();
-});
+afterAll(() => stopSim(sim));
+const now = () => sim.clock.now();
 
 /** A namespace whose app runs v1 (created by a first release, which is itself under test). */
 async function appOnV1(patch = {}) {
@@ -95,13 +103,13 @@ describe('rolling release on the simulator', () => {
     const { config, c } = await appOnV1();
     const first = releaseTo(sim, config, 'v2');
     for await (const e of first) if (e.type === 'step-started') break;
-    const t0 = Date.now();
+    const t0 = now();
     const second = releaseTo(sim, config, 'v3', { identity: 'other-host/1/second' });
     await expect(second).rejects.toMatchObject({
       exitCode: 6,
       message: expect.stringMatching(/locked by another release: .*\/\d+\//),
     });
-    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(now() - t0).toBeLessThan(2000);
     expect(await first).toMatchObject({ outcome: 'completed', version: 'v2' });
     expect(await appState(c, config.namespace)).toMatchObject({ version: 'v2', lockHolder: null });
   });
@@ -113,14 +121,14 @@ describe('rolling release on the simulator', () => {
       tuning: { readinessTimeoutMs: 2500, recheckMs: 100 },
     });
     for await (const e of slow) if (e.type === 'step-started' && e.step === 'await-rollout') break;
-    await new Promise((r) => setTimeout(r, 1500));
+    await sim.clock.sleep(1500);
     const lease = await c.get<LeaseObject>({
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       name: 'kdeploy-web',
       namespace: config.namespace,
     });
-    expect(Date.now() - Date.parse(String(lease?.spec?.renewTime))).toBeLessThan(1000);
+    expect(now() - Date.parse(String(lease?.spec?.renewTime))).toBeLessThan(1000);
     // Had the lease lapsed, this release would take it over and the slow one would stop with "lock lost".
     await expect(releaseTo(sim, config, 'v3', { identity: 'other-host/1/late' })).rejects.toMatchObject({
       exitCode: 6,
@@ -187,7 +195,7 @@ describe('rolling release on the simulator', () => {
 
   it('abort rolls back by itself when no process runs the release', async () => {
     const { config, c } = await appOnV1();
-    const stopped = await releaseTo(sim, config, 'v2', { deadline: Date.now() + 150 });
+    const stopped = await releaseTo(sim, config, 'v2', { deadline: now() + 150 });
     expect(stopped.outcome).toBe('suspended');
     const aborted = await abort({
       ...runOptions(sim),
@@ -213,7 +221,7 @@ describe('rolling release on the simulator', () => {
 
   it('abort takes over from a release process that died while holding the lease, once the lease lapses', async () => {
     const { config, c } = await appOnV1();
-    const stopped = await releaseTo(sim, config, 'v2', { deadline: Date.now() + 150 });
+    const stopped = await releaseTo(sim, config, 'v2', { deadline: now() + 150 });
     expect(stopped.outcome).toBe('suspended');
     // A holder on another machine that renewed just now and then died: its 1 s lease must run out first.
     await c.mutate<LeaseObject>(
@@ -228,14 +236,14 @@ describe('rolling release on the simulator', () => {
         spec: {
           ...l.spec,
           holderIdentity: `elsewhere/1/${stopped.releaseId}`,
-          renewTime: microTime(Date.now()),
+          renewTime: microTime(now()),
           leaseDurationSeconds: 1,
         },
       }),
     );
-    const t0 = Date.now();
+    const t0 = now();
     const aborted = await abort({ ...runOptions(sim), app: 'web', namespace: config.namespace });
-    expect(Date.now() - t0).toBeGreaterThan(900);
+    expect(now() - t0).toBeGreaterThan(900);
     expect(aborted).toMatchObject({ outcome: 'aborted', version: 'v1' });
     expect(aborted.events.find((e) => e.type === 'lock-taken-over')).toMatchObject({
       previousHolder: `elsewhere/1/${stopped.releaseId}`,
@@ -250,7 +258,7 @@ describe('rolling release on the simulator', () => {
 
   it('resume refuses (exit 6) next to a live holder of the same release, and takes over once it stops renewing', async () => {
     const { config, c } = await appOnV1();
-    const stopped = await releaseTo(sim, config, 'v2', { deadline: Date.now() + 150 });
+    const stopped = await releaseTo(sim, config, 'v2', { deadline: now() + 150 });
     expect(stopped.outcome).toBe('suspended');
     const holder = `elsewhere/1/${stopped.releaseId}`;
     const leaseRef = {
@@ -265,18 +273,25 @@ describe('rolling release on the simulator', () => {
         spec: {
           ...l.spec,
           holderIdentity: holder,
-          renewTime: microTime(Date.now()),
+          renewTime: microTime(now()),
           leaseDurationSeconds: 1,
         },
       }));
+    // The live holder renews every 300 ms (of the simulator's time) until the refusal.
     await renew();
-    const renewing = setInterval(() => void renew(), 300);
+    const live = new AbortController();
+    const renewing = (async () => {
+      while (!live.signal.aborted) {
+        await sim.clock.sleep(300, live.signal).then(renew, () => undefined);
+      }
+    })();
     try {
       await expect(
         resume({ ...runOptions(sim), app: 'web', namespace: config.namespace }),
       ).rejects.toMatchObject({ exitCode: 6 });
     } finally {
-      clearInterval(renewing);
+      live.abort();
+      await renewing;
     }
     const resumed = await resume({ ...runOptions(sim), app: 'web', namespace: config.namespace });
     expect(resumed).toMatchObject({ outcome: 'completed', version: 'v2' });
@@ -289,7 +304,7 @@ describe('rolling release on the simulator', () => {
   it('resume continues a release whose process died, taking over its expired lease', async () => {
     const { config, c } = await appOnV1();
     // A release that stops at its deadline keeps its step; a stale lease stands for the dead process.
-    const stopped = await releaseTo(sim, config, 'v2', { deadline: Date.now() + 150 });
+    const stopped = await releaseTo(sim, config, 'v2', { deadline: now() + 150 });
     expect(stopped.outcome).toBe('suspended');
     await c.mutate<LeaseObject>(
       {

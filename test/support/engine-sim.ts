@@ -1,4 +1,5 @@
-// Shared setup for engine tests on the simulated cluster: fast pods, real time, one namespace per test.
+// Shared setup for engine tests on the simulated cluster: fast pods, one namespace per test, and the engine on
+// the simulator's clock — virtual time for in-process tests, wall time where a CLI process shares the cluster.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -6,20 +7,31 @@ import type { KdeployConfigInput } from '../../src/config/schema.js';
 import type { Cluster } from '../../src/core/cluster.js';
 import { RELEASE_ANNOTATION } from '../../src/core/labels.js';
 import { type AppOptions, type ReleaseOptions, release } from '../../src/engine/api.js';
+import { VirtualClock } from '../../src/core/clock.js';
 import type { LeaseObject } from '../../src/engine/lock.js';
 import { parseRecord, recordName } from '../../src/engine/record.js';
 import { KubeCluster } from '../../src/kube/cluster.js';
 import { selectContext } from '../../src/kube/kubeconfig.js';
 import { type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
 import { resourceByName } from '../../src/sim/resources.js';
+import { START } from './sim-cluster.js';
+
 export const FAST_PODS = {
   startDelay: '50ms',
   readyDelay: '100ms',
   crashLoop: { runFor: '100ms', backoff: '200ms', maxBackoff: '1s' },
 };
 
-export async function startSim(): Promise<SimulatedCluster> {
-  return startSimulatedCluster({ scenario: { pods: FAST_PODS }, seed: 3 });
+/** `virtual`: an auto-advancing virtual clock, for tests where only this process works on the cluster. */
+export async function startSim(options: { virtual?: boolean } = {}): Promise<SimulatedCluster> {
+  // No real-time quiet period: the simulator holds the clock while its clients' requests are in flight.
+  const clock = options.virtual ? new VirtualClock({ start: START, autoAdvance: true }) : undefined;
+  return startSimulatedCluster({ clock, scenario: { pods: FAST_PODS }, seed: 3 });
+}
+
+export async function stopSim(sim: SimulatedCluster | undefined): Promise<void> {
+  await sim?.close();
+  if (sim?.clock instanceof VirtualClock) sim.clock.dispose();
 }
 
 let counter = 0;
@@ -47,9 +59,10 @@ export function cluster(sim: SimulatedCluster, namespace: string): Cluster {
 /** Options every engine call in tests shares: the simulator, a short readiness budget and lease. */
 export function runOptions(
   sim: SimulatedCluster,
-): Pick<ReleaseOptions, 'kubeconfig' | 'tuning' | 'leaseSeconds'> & AppOptions {
+): Pick<ReleaseOptions, 'kubeconfig' | 'clock' | 'tuning' | 'leaseSeconds'> & AppOptions {
   return {
     kubeconfig: sim.kubeConfig(),
+    clock: sim.clock,
     tuning: { readinessTimeoutMs: 3000, recheckMs: 100 },
     leaseSeconds: 15,
   };

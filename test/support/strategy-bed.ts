@@ -10,8 +10,8 @@ import { type ReleaseOptions, release } from '../../src/engine/api.js';
 import { KubeCluster } from '../../src/kube/cluster.js';
 import { selectContext } from '../../src/kube/kubeconfig.js';
 import { type ScenarioInput, type SimulatedCluster, startSimulatedCluster } from '../../src/sim/index.js';
-import { CapacityWatcher } from '../support/capacity-watcher.js';
-export const START = Date.UTC(2026, 0, 1);
+import { CapacityWatcher } from './capacity-watcher.js';
+import { START } from './sim-cluster.js';
 
 export interface Bed {
   sim: SimulatedCluster;
