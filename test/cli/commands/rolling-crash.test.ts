@@ -49,7 +49,8 @@ async function tryKillPoint(k: number, to: string): Promise<KillPoint> {
       '-n',
       namespace,
       '--kubeconfig',
-      bed.kubeconfigFor(bed.sim.url, 'direct'),
+      // One file per kill point: a parallel kill point rewriting a shared one could hand this CLI an empty file.
+      bed.kubeconfigFor(bed.sim.url, `direct-${namespace}`),
       '-o',
       'ndjson',
     ]);
