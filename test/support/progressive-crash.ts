@@ -18,9 +18,10 @@ import { type CliSim, useCliSim } from './cli-sim.js';
 import { appConfig, cluster, runOptions } from './engine-sim.js';
 import { allKillPoints, type KillPoint, killingProxy, runCli } from './kill-proxy.js';
 
+// Short waits: the kill points are the mutations, not the wall time between them.
 const STRATEGIES = {
-  canary: { canary: { steps: [{ setWeight: 50 }, { pause: { duration: '1s' } }] } },
-  bluegreen: { bluegreen: { scaleDownDelay: '1s' } },
+  canary: { canary: { steps: [{ setWeight: 50 }, { pause: { duration: '100ms' } }] } },
+  bluegreen: { bluegreen: { scaleDownDelay: '100ms' } },
 };
 
 type Dep = KubernetesObject & {
