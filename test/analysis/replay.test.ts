@@ -4,7 +4,8 @@ import { formatReplay, replayAnalysis } from '../../src/analysis/replay.js';
 import { JUDGE_METRIC, type MetricDefinition } from '../../src/analysis/runner.js';
 import type { MetricProvider, MetricVars } from '../../src/core/ports.js';
 
-const vars: MetricVars = { app: 'checkout', namespace: 'shop', stableVersion: 'v1', canaryVersion: 'v2' };
+import { vars } from '../support/metric-vars.js';
+
 const T0 = Date.UTC(2026, 0, 1, 10);
 const MIN = 60_000;
 

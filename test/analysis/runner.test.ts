@@ -10,10 +10,11 @@ import {
 } from '../../src/analysis/runner.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { VirtualClock } from '../../src/core/clock.js';
-import type { MetricProvider, MetricVars } from '../../src/core/ports.js';
-import { startServer } from './http-server.js';
+import type { MetricProvider } from '../../src/core/ports.js';
+import { eventually } from '../support/eventually.js';
+import { startServer } from '../support/http-server.js';
 
-const vars: MetricVars = { app: 'checkout', namespace: 'shop', stableVersion: 'v1', canaryVersion: 'v2' };
+import { vars } from '../support/metric-vars.js';
 
 /** A provider whose answers a test scripts per query: a value list, an error, or "hang until aborted"; the last repeats. */
 type Step = number[] | Error | 'hang';
@@ -209,7 +210,7 @@ describe('backgroundAnalysis', () => {
       clock: t.clock,
       onMeasurement: (r) => seen.push(r),
     }).start();
-    while (seen.length < 5) await new Promise((resolve) => setTimeout(resolve, 1));
+    await eventually(() => seen.length >= 5);
     const state = await bg.stop();
     expect(state.verdict).toBe('successful');
     expect(bg.state?.metrics.rate?.successful).toBeGreaterThanOrEqual(5);

@@ -1,7 +1,7 @@
 // The shared conformance scenarios (test/conformance/scenarios.ts) on the real control plane: the same
 // observable sequences the simulated cluster must produce. A difference is a bug in the simulator.
 import { describe, test } from 'vitest';
-import { scenarios } from '../conformance/scenarios.js';
+import { scenarios } from '../support/conformance-scenarios.js';
 import { createTestNamespace, deleteTestNamespace, testbedKubeConfig } from '../testbed/namespace.js';
 
 describe('conformance on the real control plane', () => {

@@ -6,6 +6,7 @@ import { decide, drive } from '../../src/engine/reconciler.js';
 import { InMemoryRecordStore, patchCurrent, startRelease } from '../../src/engine/record.js';
 import { EventHub } from '../../src/engine/reporter.js';
 import { type Plan, type Step, StepFailure } from '../../src/engine/strategy.js';
+import { eventually, quiet } from '../support/eventually.js';
 
 function release(patch: Partial<ReleaseState> = {}): ReleaseState {
   return {
@@ -179,7 +180,7 @@ describe('drive', () => {
     const h = harness({ block: 'b' });
     await h.seed();
     const run = drive(h.deps, h.plan);
-    await new Promise((r) => setTimeout(r, 10));
+    await eventually(() => h.ran.includes('b'));
     await h.records.update((r) => patchCurrent(r, { requests: { abort: { at: 'now', by: 'alice' } } }, 0));
     const result = await run;
     expect(result.outcome).toBe('aborted');
@@ -207,7 +208,7 @@ describe('drive', () => {
     expect((await drive(h.deps, h.plan, { until: 'paused' })).outcome).toBe('paused');
     expect((await h.records.read()).current).toMatchObject({ phase: 'paused', step: 1 });
     const run = drive(h.deps, h.plan);
-    await new Promise((r) => setTimeout(r, 10));
+    await quiet(); // the run reaches its wait for a promote (it reports nothing while waiting)
     await h.records.update((r) => patchCurrent(r, { requests: { promote: { at: 'now', by: 'bob' } } }, 0));
     expect((await run).outcome).toBe('completed');
     expect(h.ran).toEqual(['a', 'b', 'c']);
@@ -218,7 +219,7 @@ describe('drive', () => {
     await h.seed();
     const lost = new AbortController();
     const run = drive(h.deps, h.plan, { lockLost: lost.signal });
-    await new Promise((r) => setTimeout(r, 10));
+    await eventually(() => h.ran.includes('b'));
     lost.abort();
     await expect(run).rejects.toMatchObject({ exitCode: 6 });
     expect((await h.records.read()).current).toMatchObject({ phase: 'running', step: 1 });

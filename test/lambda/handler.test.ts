@@ -115,6 +115,11 @@ function handlerWith(engine: Engine, extra: HandlerOptions = {}) {
   });
 }
 
+/** Every invocation returned before the runtime's budget ran out (the Lambda's own clock, not the test's). */
+function expectReturnedInBudget(run: JobRun) {
+  for (const inv of run.invocations) expect(inv.remainingMs).toBeGreaterThan(0);
+}
+
 function expectOneResultPerInvocation(run: JobRun) {
   for (const inv of run.invocations) {
     expect(inv.threw).toBeUndefined();
@@ -364,7 +369,6 @@ describe('CodePipeline Lambda handler', () => {
         }) as ReleaseResult,
       status: async () => ({ release: { id: 'r-7' } as ReleaseState }),
     };
-    const started = Date.now();
     const run = await fake.runJob({
       invoke: handlerWith(engine),
       userParameters: params({ to: 'v2' }),
@@ -379,7 +383,7 @@ describe('CodePipeline Lambda handler', () => {
       namespace: 'web',
     });
     // It stopped waiting at deadline + margin/2, inside the budget.
-    expect(Date.now() - started).toBeLessThan(1000);
+    expectReturnedInBudget(run);
   });
 
   it('reports in time when S3 never answers', async () => {
@@ -390,7 +394,6 @@ describe('CodePipeline Lambda handler', () => {
       const handler = handlerWith(stepEngine(new Map(), 1, 1, []), {
         s3: { endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, region: 'eu-west-1' },
       });
-      const started = Date.now();
       const run = await fake.runJob({
         invoke: handler,
         userParameters: params({ to: 'v2' }),
@@ -399,7 +402,7 @@ describe('CodePipeline Lambda handler', () => {
       });
       expectOneResultPerInvocation(run);
       expect(run.final?.body.failureDetails).toMatchObject({ type: 'SystemUnavailable' });
-      expect(Date.now() - started).toBeLessThan(1000);
+      expectReturnedInBudget(run);
     } finally {
       silent.close();
     }

@@ -10,7 +10,8 @@ import {
   VersionApi,
 } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { cluster, deployment, quiet, type TestCluster } from './helpers.js';
+import { quiet } from '../support/eventually.js';
+import { cluster, deployment, type TestCluster } from '../support/sim-cluster.js';
 
 let t: TestCluster;
 beforeEach(async () => {

@@ -2,7 +2,8 @@
 // matching requests or at a seeded rate.
 import { ApiException, Watch } from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from 'vitest';
-import { cluster, deployment, type TestCluster } from './helpers.js';
+import { eventually } from '../support/eventually.js';
+import { cluster, deployment, type TestCluster } from '../support/sim-cluster.js';
 
 let t: TestCluster;
 afterEach(async () => {
@@ -108,10 +109,6 @@ describe('watch faults', () => {
         done.closed = true;
       },
     );
-  const waitUntil = async (check: () => boolean) => {
-    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-    expect(check()).toBe(true);
-  };
 
   test('a watchDrop rule ends the stream after N events', async () => {
     t = await cluster();
@@ -121,7 +118,7 @@ describe('watch faults', () => {
     const events: string[] = [];
     const done = { closed: false };
     await watchConfigMaps(events, done);
-    await waitUntil(() => done.closed);
+    await eventually(() => expect(done.closed).toBe(true));
     expect(events).toEqual(['ADDED a']);
   });
 
@@ -139,7 +136,7 @@ describe('watch faults', () => {
       },
     );
     t.sim.faults.dropWatches('configmaps');
-    await waitUntil(() => cm.closed);
+    await eventually(() => expect(cm.closed).toBe(true));
     expect(pods.closed).toBe(false);
     podWatch.abort();
   });

@@ -1,14 +1,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fetch } from 'undici';
-import { afterEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.js';
 import { nodeTransport } from '../../src/kube/transport-node.js';
 import { trackRequests } from '../../src/sim/inflight.js';
+import { eventually, quiet } from '../support/eventually.js';
 
 // A server that does not hold the clock and answers after 30 real ms: without client-side tracking the
 // auto-advancing clock sees nothing happening and jumps while the client still waits.
 let server: Server | undefined;
+/** Paths the server has received, so a test can wait for a request to be on the wire. */
+let received: string[] = [];
 /** An auto-advancing virtual clock that requests to `url` hold while they are in flight. */
 function trackedClock(url: string) {
   const clock = new VirtualClock({ start: 0, autoAdvance: true });
@@ -23,7 +26,9 @@ function trackedClock(url: string) {
 }
 
 async function slowServer(): Promise<string> {
+  received = [];
   server = createServer((req, res) => {
+    received.push(req.url ?? '');
     if (req.url?.includes('watch=true')) {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.flushHeaders(); // a watch: headers now, events later (never, here)
@@ -52,7 +57,7 @@ describe('trackRequests', () => {
       expect(answer).toEqual({ ok: true });
       expect(fired).toBe(false);
       expect(clock.now()).toBe(0);
-      await vi.waitFor(() => expect(fired).toBe(true), { timeout: 2000, interval: 5 });
+      await eventually(() => expect(fired).toBe(true));
     } finally {
       untrack();
       clock.dispose();
@@ -99,10 +104,11 @@ describe('trackRequests', () => {
       let fired = false;
       clock.sleep(60_000).then(() => (fired = true));
       const hanging = fetch(`${url}/hang`).catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await eventually(() => received.includes('/hang'));
+      await quiet(); // many times the idle turns an auto-advance jump waits for
       expect(fired).toBe(false);
       untrack();
-      await vi.waitFor(() => expect(fired).toBe(true), { timeout: 2000, interval: 5 });
+      await eventually(() => expect(fired).toBe(true));
       server?.closeAllConnections();
       await hanging;
     } finally {
@@ -127,7 +133,7 @@ describe('trackRequests', () => {
       expect((await transport.request(get('/slow'))).body).toBe('{"ok":true}');
       expect(fired).toBe(false);
       expect(clock.now()).toBe(0);
-      await vi.waitFor(() => expect(fired).toBe(true), { timeout: 2000, interval: 5 });
+      await eventually(() => expect(fired).toBe(true));
       const watch = new AbortController();
       const open = await transport.stream(get('/pods?watch=true', watch.signal));
       expect(open.status).toBe(200);

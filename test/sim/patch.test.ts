@@ -1,7 +1,6 @@
 // Patch semantics as the apiserver applies them, without a cluster.
 import { describe, expect, test } from 'vitest';
 import { mergePatch, strategicMergePatch } from '../../src/sim/patch.js';
-import { matchesLabels, parseLabelSelector } from '../../src/sim/selectors.js';
 
 const pod = {
   metadata: { labels: { app: 'web', tier: 'front' }, finalizers: ['a', 'b'] },
@@ -85,19 +84,5 @@ describe('strategic merge patch', () => {
     });
     expect(out.metadata.labels).toEqual({ app: 'web' });
     expect(out.spec.containers).toEqual([{ name: 'x', image: 'x:1' }]);
-  });
-});
-
-describe('label selectors', () => {
-  test('equality, set-based and existence requirements', () => {
-    const labels = { app: 'web', tier: 'front', 'app.kubernetes.io/version': 'v2' };
-    const ok = (s: string) => matchesLabels(parseLabelSelector(s), labels);
-    expect(ok('app=web,tier==front')).toBe(true);
-    expect(ok('app in (api, web)')).toBe(true);
-    expect(ok('app notin (web)')).toBe(false);
-    expect(ok('app.kubernetes.io/version=v2,!canary')).toBe(true);
-    expect(ok('canary')).toBe(false);
-    expect(ok('tier!=back')).toBe(true);
-    expect(() => parseLabelSelector('a b c')).toThrow('unable to parse requirement');
   });
 });

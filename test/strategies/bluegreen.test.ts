@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Router } from '../../src/core/ports.js';
 import type { ReleaseEvent } from '../../src/core/release.js';
 import { abort, promote, rollback } from '../../src/engine/api.js';
-import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
+import { eventually } from '../support/eventually.js';
+import { appConfig, type Bed, bed, expectCapacityKept } from '../support/strategy-bed.js';
 
 let b: Bed | undefined;
 afterEach(async () => {
@@ -93,7 +94,7 @@ describe('blue/green on the simulated cluster', () => {
     const before = await bluePods();
     const events: ReleaseEvent[] = [];
     const running = b.run('bluegreen', 'v2', { onEvent: (e) => events.push(e) });
-    await until(() => events.some((e) => e.type === 'step-started' && e.step === 'scale-down-old'));
+    await eventually(() => events.some((e) => e.type === 'step-started' && e.step === 'scale-down-old'));
     expect(await selectors(b)).toMatchObject({ web: 'green' });
     const watcher = await b.watchCapacity(4);
     const aborted = await abort({
@@ -119,7 +120,7 @@ describe('a rollback that cannot restore the old colour', () => {
     expect((await b.run('bluegreen', 'v1')).outcome).toBe('completed');
     const events: ReleaseEvent[] = [];
     const running = b.run('bluegreen', 'v2', { onEvent: (e) => events.push(e) });
-    await until(() => events.some((e) => e.type === 'step-started' && e.step === 'scale-down-old'));
+    await eventually(() => events.some((e) => e.type === 'step-started' && e.step === 'scale-down-old'));
     // Someone deletes the old colour inside the window, then aborts.
     await b.cluster.delete({
       apiVersion: 'apps/v1',
@@ -230,14 +231,3 @@ describe('blue/green behind a router that splits traffic itself', () => {
     expect(await deployments(b)).toEqual({ 'web-blue': '0×v3', 'web-green': '4×v4' });
   });
 });
-
-function until(cond: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (cond()) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 5);
-  });
-}

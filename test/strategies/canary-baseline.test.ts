@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReleaseEvent } from '../../src/core/release.js';
 import { abort, resume } from '../../src/engine/api.js';
-import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
+import { appConfig, type Bed, bed, expectCapacityKept } from '../support/strategy-bed.js';
 
 let b: Bed | undefined;
 afterEach(async () => {
@@ -42,7 +42,7 @@ const weights = (events: ReleaseEvent[]) => events.flatMap((e) => (e.type === 'w
 /**
  * A kill point without a process to kill: a proxy to the simulator that "dies" at the request creating
  * web-baseline — `before` it reaches the server, or `after` the server committed it — and from then on
- * answers nothing, so the release's client never hears of the create (as if SIGKILLed then).
+ * passes nothing on, so the release's client never hears of the create (as if SIGKILLed then).
  */
 async function dyingProxy(upstream: string, when: 'before' | 'after') {
   const target = new URL(upstream);
@@ -59,7 +59,13 @@ async function dyingProxy(upstream: string, when: 'before' | 'after') {
         req.method === 'POST' &&
         req.url?.startsWith('/apis/apps/v1/namespaces/default/deployments') &&
         body.toString().includes('"web-baseline"');
-      if (dead || (kill && when === 'before')) {
+      if (dead) {
+        // Nothing the dead client sends arrives. Refused at once and for good (403 is never retried): a
+        // dropped connection would only keep the in-process client retrying for seconds of wall time.
+        res.writeHead(403);
+        return res.end();
+      }
+      if (kill && when === 'before') {
         dead = true;
         died();
         return res.destroy();

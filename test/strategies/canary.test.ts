@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Router } from '../../src/core/ports.js';
-import { appConfig, type Bed, bed, expectCapacityKept } from './harness.js';
+import { appConfig, type Bed, bed, expectCapacityKept } from '../support/strategy-bed.js';
 
 const steps = [
   { setWeight: 25 },

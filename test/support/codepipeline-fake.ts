@@ -36,6 +36,8 @@ export interface Invocation {
   threw?: unknown;
   /** The PutJob*Result calls made for this job id. */
   results: ApiCall[];
+  /** getRemainingTimeInMillis when the handler returned: 0 means the runtime would have cut it off. */
+  remainingMs?: number;
 }
 
 export type Invoke = (event: CodePipelineJobEvent, context: LambdaContext) => Promise<unknown>;
@@ -150,6 +152,7 @@ export class CodePipelineFake {
       } catch (err) {
         invocation.threw = err;
       }
+      invocation.remainingMs = context.getRemainingTimeInMillis();
       invocation.results = this.resultsFor(jobId);
       const last = invocation.results.at(-1);
       token =

@@ -76,3 +76,40 @@ export function runCli(
     child.on('close', (code, signal) => resolve({ code, signal, out }));
   });
 }
+
+export interface KillPoint {
+  /** Whether the proxy killed the CLI (false: the run finished before its k-th mutating request). */
+  killed: boolean;
+  converged: boolean;
+  detail: string;
+}
+
+/** Kill points run a few at a time (each in its own namespace) to keep the suite short on small machines. */
+const PARALLEL = 3;
+
+/**
+ * Tries kill point k = 1, 2, … until a run finishes on its own (every mutation of a release is a kill point;
+ * a run that ends before the k-th one has none left). An unkilled run must converge too.
+ */
+export async function allKillPoints(
+  tryKillPoint: (k: number) => Promise<KillPoint>,
+  upTo: number,
+): Promise<{ tried: number; converged: number; failures: string[] }> {
+  const failures: string[] = [];
+  let tried = 0;
+  let converged = 0;
+  for (let base = 1; base < upTo; base += PARALLEL) {
+    const batch = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => tryKillPoint(base + i)));
+    for (const r of batch) {
+      if (!r.killed) {
+        if (!r.converged) failures.push(`unkilled run: ${r.detail}`);
+        continue;
+      }
+      tried++;
+      if (r.converged) converged++;
+      else failures.push(r.detail);
+    }
+    if (batch.some((r) => !r.killed)) break;
+  }
+  return { tried, converged, failures };
+}

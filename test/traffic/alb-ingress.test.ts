@@ -10,8 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AlbIngressRouterConfig, routerSchema } from '../../src/config/router-schema.js';
 import { AlbIngressRouter, parseAction } from '../../src/traffic/alb-ingress.js';
-import { SteppingClock } from './clock.js';
-import { FakeKube } from './fake-kube.js';
+import { FakeKube } from '../support/fake-kube.js';
+import { SteppingClock } from '../support/stepping-clock.js';
 
 const KEY = 'alb.ingress.kubernetes.io/actions.shop-root';
 const services = { stable: 'shop-stable', canary: 'shop-canary', port: 80 };

@@ -17,8 +17,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type AlbRouterConfig, routerSchema } from '../../src/config/router-schema.js';
 import { unescapedOutputs } from '../../src/manifests/escape.js';
 import { AlbRouter, targetHealthVerdict, withSplit } from '../../src/traffic/alb.js';
-import { SteppingClock } from './clock.js';
-import { FakeKube } from './fake-kube.js';
+import { FakeKube } from '../support/fake-kube.js';
+import { SteppingClock } from '../support/stepping-clock.js';
 
 const arn = (kind: string, rest: string) =>
   `arn:aws:elasticloadbalancing:eu-west-1:123456789012:${kind}/${rest}`;

@@ -9,7 +9,7 @@ import {
   toAwsRouterError,
   withAwsRetry,
 } from '../../src/traffic/aws-clients.js';
-import { SteppingClock } from './clock.js';
+import { SteppingClock } from '../support/stepping-clock.js';
 
 const awsError = (name: string, status: number) =>
   Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } });

@@ -10,8 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Route53RouterConfig, routerSchema } from '../../src/config/router-schema.js';
 import { Route53Router, weightsFromRecords } from '../../src/traffic/route53.js';
-import { SteppingClock } from './clock.js';
-import { FakeKube } from './fake-kube.js';
+import { FakeKube } from '../support/fake-kube.js';
+import { SteppingClock } from '../support/stepping-clock.js';
 
 function config(extra: Record<string, unknown> = {}): Route53RouterConfig {
   const c = routerSchema.parse({

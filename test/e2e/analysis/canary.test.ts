@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseEvent } from '../../../src/core/release.js';
 import { release } from '../../../src/engine/api.js';
 import { type SimulatedCluster, startSimulatedCluster } from '../../../src/sim/index.js';
-import { FAST_PODS } from '../../engine/sim.js';
+import { FAST_PODS } from '../../support/engine-sim.js';
 import { type Prometheus, startPrometheus, waitForQuery } from '../../support/prometheus.js';
 import { startTestExporter, type TestExporter } from '../../support/test-exporter.js';
 import { useTestNamespace } from '../../testbed/namespace.js';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { routerSchema } from '../../../src/config/router-schema.js';
 import { createAwsRouter } from '../../../src/traffic/aws-routers.js';
 import { type Moto, startMoto } from '../../support/moto.js';
-import { SteppingClock } from '../../traffic/clock.js';
+import { SteppingClock } from '../../support/stepping-clock.js';
 
 // The alb router against moto's ELBv2: a VPC, two subnets, an ALB, a listener whose default action forwards
 // to the stable target group, and a path rule. Every step is checked by reading the listener/rule back

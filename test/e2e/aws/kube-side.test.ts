@@ -13,8 +13,8 @@ import { routerSchema } from '../../../src/config/router-schema.js';
 import { KubeCluster, selectContext, statusOf } from '../../../src/kube/index.js';
 import { type AwsRouterContext, createAwsRouter } from '../../../src/traffic/aws-routers.js';
 import { type Moto, startMoto } from '../../support/moto.js';
+import { SteppingClock } from '../../support/stepping-clock.js';
 import { testbedKubeConfig, useTestNamespace } from '../../testbed/namespace.js';
-import { SteppingClock } from '../../traffic/clock.js';
 import { service } from '../fixtures.js';
 
 // The Kubernetes side of the AWS routers against the real kube-apiserver of the test bed (with moto for the

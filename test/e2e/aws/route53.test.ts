@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { routerSchema } from '../../../src/config/router-schema.js';
 import { createAwsRouter } from '../../../src/traffic/aws-routers.js';
 import { type Moto, startMoto } from '../../support/moto.js';
-import { SteppingClock } from '../../traffic/clock.js';
+import { SteppingClock } from '../../support/stepping-clock.js';
 
 // The route53 router against moto: weighted CNAME records read back with ListResourceRecordSets after every
 // step, and a Throttling answer injected by a loopback proxy in front of moto (moto itself never throttles).

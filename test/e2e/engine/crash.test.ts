@@ -12,7 +12,7 @@ import { release } from '../../../src/engine/api.js';
 import { parseRecord, recordName } from '../../../src/engine/record.js';
 import { KubeCluster } from '../../../src/kube/cluster.js';
 import { selectContext } from '../../../src/kube/kubeconfig.js';
-import { appState } from '../../engine/sim.js';
+import { appState } from '../../support/engine-sim.js';
 import { killingProxy, runCli } from '../../support/kill-proxy.js';
 import { createTestNamespace, deleteTestNamespace, testbedKubeConfig } from '../../testbed/namespace.js';
 
